@@ -1,0 +1,546 @@
+# -*- coding: utf-8 -*-
+# Copyright: funaudiochat.runpod contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one way this collection talks to RunPod.
+
+Why not call ``runpod.get_pods()`` and friends directly:
+
+* the SDK pastes values into GraphQL text unescaped, so a quote in a pod name
+  or env value breaks or rewrites the query. Every value passes through the
+  validators and ``gql_string`` here first;
+* the SDK's transport hides the HTTP status and never retries, so 429/5xx and
+  timeouts would fail a run that a retry would have saved;
+* ``import runpod`` also loads the serverless worker, which probes the CPU and
+  costs ~1.5 s per module run; only the SDK's API package is loaded here.
+
+The SDK still writes the queries (``runpod.api.mutations``/``queries``) and
+its user agent; this file adds escaping, retries and clear errors.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import importlib.util
+import json
+import os
+import random
+import re
+import sys
+import time
+import types
+
+try:
+    import requests
+
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported through missing_required_lib
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = exc
+
+DEFAULT_BASE_URL = "https://api.runpod.io"
+API_KEY_ENV = "RUNPOD_API_KEY"
+BASE_URL_ENV = "RUNPOD_API_BASE_URL"
+
+CAPACITY_MARKERS = (
+    "no longer any instances available",
+    "not enough free gpus",
+    "no instances currently available",
+)
+
+
+class RunPodError(Exception):
+    """A RunPod call failed; ``str()`` is one line meant for the user."""
+
+
+class AuthError(RunPodError):
+    """Missing or rejected API key."""
+
+
+class CapacityError(RunPodError):
+    """No machine can take the pod with this GPU / cloud type right now."""
+
+
+class NotFoundError(RunPodError):
+    """The pod, template or volume does not exist."""
+
+
+class InvalidValueError(RunPodError):
+    """A value we refuse to send; names the option it came from."""
+
+
+class TransientError(RunPodError):
+    """The API kept failing (429, 5xx, timeouts) until the retry deadline."""
+
+
+class UncertainError(TransientError):
+    """A change was sent but its answer was lost: it may or may not have happened."""
+
+
+# --------------------------------------------------------------------- SDK
+_SDK = None
+
+
+def load_sdk():
+    """Import the SDK's API package without ``runpod/__init__`` (see module doc).
+
+    Returns a namespace with ``pod_mutations``, ``template_mutations``,
+    ``user_mutations``, ``pod_queries``, ``gpu_queries``, ``error`` and
+    ``user_agent``. Raises ImportError when the SDK is not installed.
+    """
+    global _SDK  # pylint: disable=global-statement
+    if _SDK is not None:
+        return _SDK
+    if "runpod" not in sys.modules:
+        spec = importlib.util.find_spec("runpod")
+        if spec is None or not spec.submodule_search_locations:
+            raise ImportError("No module named 'runpod'")
+        package = types.ModuleType("runpod")
+        package.__path__ = list(spec.submodule_search_locations)
+        package.__spec__ = spec
+        package.__file__ = spec.origin
+        package.api_key = None
+        sys.modules["runpod"] = package
+    from runpod import error as sdk_error  # pylint: disable=import-outside-toplevel
+    from runpod.api.mutations import pods as pod_mutations  # pylint: disable=import-outside-toplevel
+    from runpod.api.mutations import templates as template_mutations  # pylint: disable=import-outside-toplevel
+    from runpod.api.queries import gpus as gpu_queries  # pylint: disable=import-outside-toplevel
+    from runpod.api.queries import pods as pod_queries  # pylint: disable=import-outside-toplevel
+    from runpod.user_agent import USER_AGENT  # pylint: disable=import-outside-toplevel
+
+    _SDK = types.SimpleNamespace(
+        error=sdk_error,
+        pod_mutations=pod_mutations,
+        template_mutations=template_mutations,
+        gpu_queries=gpu_queries,
+        pod_queries=pod_queries,
+        user_agent=USER_AGENT,
+    )
+    return _SDK
+
+
+def sdk_missing():
+    """The import error to report, or None when requests and the SDK import."""
+    if not HAS_REQUESTS:
+        return ("requests", REQUESTS_IMPORT_ERROR)
+    try:
+        load_sdk()
+    except ImportError as exc:
+        return ("runpod", exc)
+    return None
+
+
+# ------------------------------------------------------- values and escaping
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._+=@-]{0,190}$")
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,254}$")
+_ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_CUDA_RE = re.compile(r"^[0-9]{1,2}\.[0-9]{1,2}$")
+_PATH_RE = re.compile(r"^/[A-Za-z0-9._/-]{0,254}$")
+_PORT_RE = re.compile(r"^([0-9]{1,5})(?:/(tcp|http|udp))?$")
+
+
+def gql_string(value):
+    """Escape ``value`` for the inside of a GraphQL string literal ``"..."``."""
+    out = []
+    for char in str(value):
+        code = ord(char)
+        if char == "\\":
+            out.append("\\\\")
+        elif char == '"':
+            out.append('\\"')
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\r":
+            out.append("\\r")
+        elif char == "\t":
+            out.append("\\t")
+        elif code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF:
+            out.append("\\u%04x" % code)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _check(pattern, value, option, what):
+    text = "" if value is None else str(value)
+    if not pattern.match(text):
+        raise InvalidValueError(
+            "%s: %r is not a valid %s; %s" % (option, text[:80], what, _HINTS[what])
+        )
+    return text
+
+
+_HINTS = {
+    "name": "use letters, digits, space and . _ - + = @ (at most 191 characters, starting with a letter or digit)",
+    "id": "use the id RunPod shows (letters, digits, _ and -)",
+    "image": "use a container image reference such as runpod/pytorch:2.8.0-py3.11-cuda12.8.1-devel-ubuntu22.04",
+    "environment variable name": "use letters, digits and _ and do not start with a digit",
+    "CUDA version": "use a version such as 12.8",
+    "absolute path": "use an absolute path made of letters, digits and . _ / -",
+}
+
+
+def check_name(value, option="name"):
+    return _check(_NAME_RE, value, option, "name")
+
+
+def check_id(value, option="id"):
+    return _check(_ID_RE, value, option, "id")
+
+
+def check_image(value, option="image"):
+    return _check(_IMAGE_RE, value, option, "image")
+
+
+def check_env_key(value, option="env"):
+    return _check(_ENV_KEY_RE, value, option, "environment variable name")
+
+
+def check_cuda_version(value, option="allowed_cuda_versions"):
+    return _check(_CUDA_RE, value, option, "CUDA version")
+
+
+def check_path(value, option="volume_mount_path"):
+    return _check(_PATH_RE, value, option, "absolute path")
+
+
+def normalize_ports(value, option="ports"):
+    """``["22/tcp", 8002]`` or ``"22/tcp, 8002/http"`` -> ``["22/tcp", "8002/tcp", ...]``.
+
+    Order is kept, duplicates dropped, a bare number means tcp.
+    """
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)
+    ports = []
+    for item in items:
+        text = str(item).strip().lower()
+        if not text and isinstance(value, str):
+            continue
+        match = _PORT_RE.match(text)
+        if not match or not 1 <= int(match.group(1)) <= 65535:
+            raise InvalidValueError(
+                "%s: %r is not a port; use entries like 22/tcp or 8888/http (port 1-65535)"
+                % (option, str(item)[:40])
+            )
+        port = "%d/%s" % (int(match.group(1)), match.group(2) or "tcp")
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+def env_list(env, option="env"):
+    """Validate an env dict; returns ``[(key, value-as-string)]`` sorted by key."""
+    pairs = []
+    for key in sorted(env or {}):
+        check_env_key(key, "%s key" % option)
+        value = env[key]
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        pairs.append((key, "" if value is None else str(value)))
+    return pairs
+
+
+def _escaped_env(env):
+    """Env ready for the SDK's query builders, which paste values unescaped."""
+    return dict((key, gql_string(value)) for key, value in env_list(env))
+
+
+# ------------------------------------------------------------------- queries
+POD_FIELDS = """
+      id
+      name
+      desiredStatus
+      imageName
+      costPerHr
+      gpuCount
+      containerDiskInGb
+      volumeInGb
+      volumeMountPath
+      dockerArgs
+      env
+      ports
+      podType
+      templateId
+      networkVolumeId
+      lastStatusChange
+      uptimeSeconds
+      memoryInGb
+      vcpuCount
+      machineId
+      machine { podHostId gpuDisplayName gpuTypeId dataCenterId }
+      runtime {
+        uptimeInSeconds
+        ports { ip isIpPublic privatePort publicPort type }
+        gpus { id }
+      }
+"""
+
+GPU_FIELDS = """
+      id
+      displayName
+      memoryInGb
+      maxGpuCount
+      securePrice
+      communityPrice
+      secureSpotPrice
+      communitySpotPrice
+      secure: lowestPrice(input: {gpuCount: %(count)d, secureCloud: true}) {
+        uninterruptablePrice
+        stockStatus
+      }
+      community: lowestPrice(input: {gpuCount: %(count)d, secureCloud: false}) {
+        uninterruptablePrice
+        stockStatus
+      }
+"""
+
+TEMPLATE_FIELDS = """
+      id name imageName dockerArgs containerDiskInGb volumeInGb volumeMountPath
+      ports isServerless env { key value }
+"""
+
+VOLUME_FIELDS = "id name size dataCenterId"
+
+
+class Client:
+    """RunPod GraphQL over HTTP with escaping, retries and clear errors.
+
+    ``retry_deadline`` bounds the total time spent retrying one call;
+    ``timeout`` is the per-request read timeout.
+    """
+
+    def __init__(self, api_key, base_url=None, timeout=30, retry_deadline=120,
+                 max_backoff=16.0, sleep=time.sleep):
+        if not api_key:
+            raise AuthError(
+                "No RunPod API key: set the api_key option or the %s environment variable." % API_KEY_ENV
+            )
+        self._api_key = api_key
+        self._base_url = base_url
+        self.timeout = timeout
+        self.retry_deadline = retry_deadline
+        self.max_backoff = max_backoff
+        self._sleep = sleep
+        self.sdk = load_sdk()
+        self.requests_sent = 0
+
+    def __repr__(self):
+        return "<RunPod Client %s>" % self.url
+
+    @property
+    def url(self):
+        base = self._base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+        return base.rstrip("/") + "/graphql"
+
+    # -------------------------------------------------------- transport
+    def query(self, text, idempotent=True):
+        """Send one GraphQL document and return its ``data``.
+
+        Reads are retried on 429, 5xx, connection errors and timeouts with
+        capped exponential backoff and jitter until ``retry_deadline``.
+        A change (``idempotent=False``) is retried only when it certainly did
+        not reach RunPod (connection refused, 429); otherwise UncertainError
+        is raised so the caller can look before trying again.
+        """
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            reason, retry_after, sent = self._attempt(text)
+            if isinstance(reason, dict):
+                return reason
+            elapsed = time.monotonic() - started
+            if sent and not idempotent:
+                raise UncertainError(
+                    "RunPod did not confirm the change (%s); it may have been applied." % reason
+                )
+            delay = min(self.max_backoff, 0.5 * (2 ** (attempt - 1))) * random.uniform(0.5, 1.0)
+            if retry_after is not None:
+                delay = max(delay, min(retry_after, self.max_backoff))
+            if elapsed + delay > self.retry_deadline:
+                raise TransientError(
+                    "RunPod API kept failing (%s) after %d attempts in %.0fs; try again later "
+                    "or raise the retry deadline." % (reason, attempt, elapsed)
+                )
+            self._sleep(delay)
+
+    def _attempt(self, text):
+        """One POST. Returns (data, None, None) or (reason, retry_after, maybe_applied)."""
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": self.sdk.user_agent,
+            "Authorization": "Bearer %s" % self._api_key,
+        }
+        self.requests_sent += 1
+        try:
+            response = requests.post(self.url, headers=headers, data=json.dumps({"query": text}),
+                                     timeout=(min(10, self.timeout), self.timeout))
+        except requests.exceptions.ConnectTimeout:
+            return "connection timed out", None, False
+        except requests.exceptions.ConnectionError as exc:
+            refused = "refused" in str(exc).lower() or "Failed to establish" in str(exc)
+            return "connection error", None, not refused
+        except requests.exceptions.Timeout:
+            return "no answer within %ss" % self.timeout, None, True
+        status = response.status_code
+        if status == 401:
+            raise AuthError(
+                "RunPod rejected the API key (HTTP 401): check the api_key option or %s." % API_KEY_ENV
+            )
+        if status == 429:
+            return "HTTP 429 rate limited", _retry_after(response), False
+        if status >= 500:
+            return "HTTP %d" % status, _retry_after(response), True
+        try:
+            body = response.json()
+        except ValueError:
+            raise RunPodError("RunPod answered HTTP %d with no JSON body from %s" % (status, self.url))
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if errors:
+            raise classify(_first_message(errors))
+        if status >= 400 or not isinstance(body, dict) or body.get("data") is None:
+            raise RunPodError("RunPod answered HTTP %d without data" % status)
+        return body["data"], None, None
+
+    # ------------------------------------------------------------- pods
+    def list_pods(self):
+        data = self.query("query Pods { myself { pods { %s } } }" % POD_FIELDS)
+        return (data.get("myself") or {}).get("pods") or []
+
+    def get_pod(self, pod_id):
+        pod_id = check_id(pod_id, "id")
+        data = self.query('query Pod { pod(input: {podId: "%s"}) { %s } }' % (pod_id, POD_FIELDS))
+        return data.get("pod")
+
+    def create_pod(self, name, image, gpu_type_id, cloud_type, gpu_count=1, ports=None, env=None,
+                   container_disk_gb=None, volume_gb=0, volume_mount_path=None, template_id=None,
+                   network_volume_id=None, data_center_id=None, allowed_cuda_versions=None,
+                   docker_args="", support_public_ip=True, bid_per_gpu=None):
+        """Deploy one pod (on-demand, or spot with ``bid_per_gpu``). Not retried: see ``query``."""
+        if cloud_type not in ("SECURE", "COMMUNITY", "ALL"):
+            raise InvalidValueError("cloud_type: %r must be SECURE, COMMUNITY or ALL" % cloud_type)
+        text = self.sdk.pod_mutations.generate_pod_deployment_mutation(
+            name=check_name(name, "name"),
+            image_name=check_image(image, "image") if image else "",
+            gpu_type_id=gql_string(gpu_type_id),
+            cloud_type=cloud_type,
+            support_public_ip=bool(support_public_ip),
+            start_ssh=True,
+            data_center_id=check_id(data_center_id, "data_center_id") if data_center_id else None,
+            gpu_count=int(gpu_count),
+            volume_in_gb=int(volume_gb or 0),
+            container_disk_in_gb=int(container_disk_gb) if container_disk_gb else None,
+            docker_args=gql_string(docker_args or ""),
+            ports=",".join(normalize_ports(ports)) if ports else None,
+            volume_mount_path=check_path(volume_mount_path) if volume_mount_path else None,
+            env=_escaped_env(env),
+            template_id=check_id(template_id, "template_id") if template_id else None,
+            network_volume_id=check_id(network_volume_id, "network_volume_id") if network_volume_id else None,
+            allowed_cuda_versions=[check_cuda_version(v) for v in allowed_cuda_versions or []] or None,
+        )
+        field = "podFindAndDeployOnDemand"
+        if bid_per_gpu is not None:
+            # The SDK has no spot-pod call; the input is the same plus the bid.
+            text = text.replace("podFindAndDeployOnDemand(", "podRentInterruptable(", 1)
+            text = text.replace("input: {", "input: {\n          bidPerGpu: %s," % float(bid_per_gpu), 1)
+            field = "podRentInterruptable"
+        return self.query(text, idempotent=False)[field]
+
+    def stop_pod(self, pod_id):
+        text = self.sdk.pod_mutations.generate_pod_stop_mutation(check_id(pod_id, "id"))
+        return self.query(text)["podStop"]
+
+    def resume_pod(self, pod_id, gpu_count):
+        text = self.sdk.pod_mutations.generate_pod_resume_mutation(check_id(pod_id, "id"), int(gpu_count))
+        return self.query(text, idempotent=False)["podResume"]
+
+    def terminate_pod(self, pod_id):
+        text = self.sdk.pod_mutations.generate_pod_terminate_mutation(check_id(pod_id, "id"))
+        try:
+            self.query(text)
+        except NotFoundError:
+            pass  # already gone: a retried terminate must not fail
+
+    # ------------------------------------------------------------- gpus
+    def gpu_types(self, gpu_count=1):
+        data = self.query("query GpuTypes { gpuTypes { %s } }" % (GPU_FIELDS % {"count": int(gpu_count)}))
+        return data.get("gpuTypes") or []
+
+    # -------------------------------------------------------- templates
+    def list_templates(self):
+        data = self.query("query Templates { myself { podTemplates { %s } } }" % TEMPLATE_FIELDS)
+        return (data.get("myself") or {}).get("podTemplates") or []
+
+    def save_template(self, name, image, docker_args="", container_disk_gb=10, volume_gb=0,
+                      volume_mount_path=None, ports=None, env=None, template_id=None):
+        """Create (or, with ``template_id``, update) a pod template."""
+        # The SDK escapes double quotes in dockerArgs itself; everything else is ours.
+        start_cmd = gql_string(docker_args or "").replace('\\"', '"')
+        text = self.sdk.template_mutations.generate_pod_template(
+            name=check_name(name, "name"),
+            image_name=check_image(image, "image"),
+            docker_start_cmd=start_cmd,
+            container_disk_in_gb=int(container_disk_gb),
+            volume_in_gb=int(volume_gb or 0),
+            volume_mount_path=check_path(volume_mount_path) if volume_mount_path else None,
+            ports=",".join(normalize_ports(ports)),
+            env=_escaped_env(env),
+        )
+        if template_id:
+            text = text.replace("input: {", 'input: {\n                id: "%s",' % check_id(template_id), 1)
+        return self.query(text, idempotent=template_id is not None)["saveTemplate"]
+
+    def delete_template(self, name):
+        self.query('mutation { deleteTemplate(templateName: "%s") }' % check_name(name, "name"))
+
+    # -------------------------------------------------- network volumes
+    def list_network_volumes(self):
+        data = self.query("query Volumes { myself { networkVolumes { %s } } }" % VOLUME_FIELDS)
+        return (data.get("myself") or {}).get("networkVolumes") or []
+
+    def create_network_volume(self, name, size_gb, data_center_id):
+        text = 'mutation { createNetworkVolume(input: {name: "%s", size: %d, dataCenterId: "%s"}) { %s } }' % (
+            check_name(name), int(size_gb), check_id(data_center_id, "data_center_id"), VOLUME_FIELDS)
+        return self.query(text, idempotent=False)["createNetworkVolume"]
+
+    def update_network_volume(self, volume_id, size_gb=None, name=None):
+        fields = ['id: "%s"' % check_id(volume_id)]
+        if size_gb is not None:
+            fields.append("size: %d" % int(size_gb))
+        if name is not None:
+            fields.append('name: "%s"' % check_name(name))
+        text = "mutation { updateNetworkVolume(input: {%s}) { %s } }" % (", ".join(fields), VOLUME_FIELDS)
+        return self.query(text)["updateNetworkVolume"]
+
+    def delete_network_volume(self, volume_id):
+        self.query('mutation { deleteNetworkVolume(input: {id: "%s"}) }' % check_id(volume_id))
+
+
+def classify(message):
+    """Map an API error message to the matching error class."""
+    lowered = (message or "").lower()
+    if any(marker in lowered for marker in CAPACITY_MARKERS):
+        return CapacityError(message)
+    if "not found" in lowered or "does not exist" in lowered:
+        return NotFoundError(message)
+    if "unauthorized" in lowered or "api key" in lowered:
+        return AuthError("RunPod rejected the API key: %s" % message)
+    return RunPodError("RunPod API error: %s" % message)
+
+
+def _first_message(errors):
+    first = errors[0] if isinstance(errors, list) and errors else errors
+    if isinstance(first, dict):
+        return str(first.get("message") or first)
+    return str(first)
+
+
+def _retry_after(response):
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None

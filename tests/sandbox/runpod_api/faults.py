@@ -1,0 +1,50 @@
+"""Injected faults: what the real API does on a bad day.
+
+A rule is a dict, added through ``POST /_sandbox/faults``:
+
+``{"kind": "status", "status": 429, "count": 2, "operation": "podStop", "retry_after": 1}``
+    answer the next matching requests with that HTTP status, doing nothing.
+``{"kind": "after", "status": 502, "count": 1, "operation": "podFindAndDeployOnDemand"}``
+    carry the request out, then answer with the status (the pod exists but
+    the caller is told the call failed).
+``{"kind": "delay", "seconds": 5, "count": 1}``
+    answer only after a pause (client timeouts).
+``{"kind": "drop", "count": 1}``
+    close the connection without an answer.
+
+``operation`` (optional) is a root field name; ``count`` (default 1) is how
+many matching requests the rule applies to.
+"""
+
+KINDS = ("status", "after", "delay", "drop")
+
+
+class Faults:
+    def __init__(self):
+        self.rules = []
+
+    def add(self, rule):
+        kind = rule.get("kind")
+        if kind not in KINDS:
+            raise ValueError(f"fault kind must be one of {', '.join(KINDS)}")
+        rule = dict(rule)
+        rule.setdefault("count", 1)
+        self.rules.append(rule)
+        return rule
+
+    def clear(self):
+        self.rules.clear()
+
+    def take(self, operations):
+        """Consume the first rule that applies to a request for ``operations``.
+
+        Rules apply in the order they were added: two rules make two faulty
+        requests, not one.
+        """
+        for rule in self.rules:
+            wanted = rule.get("operation")
+            if rule["count"] > 0 and (not wanted or wanted in operations):
+                rule["count"] -= 1
+                self.rules = [r for r in self.rules if r["count"] > 0]
+                return [rule]
+        return []
