@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 LINK := .collections/ansible_collections/funaudiochat/runpod
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)

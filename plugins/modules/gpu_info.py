@@ -1,0 +1,154 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: funaudiochat.runpod contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: gpu_info
+short_description: List RunPod GPU types with memory, prices and stock
+version_added: 0.1.0
+description:
+  - Returns RunPod's GPU catalogue with memory, on-demand and spot prices, and stock per cloud type,
+    cheapest first. Use it to choose O(funaudiochat.runpod.pod#module:gpu).
+author:
+  - funaudiochat.runpod maintainers (@funaudiochat)
+extends_documentation_fragment:
+  - funaudiochat.runpod.runpod
+attributes:
+  check_mode:
+    support: full
+    description: Only reads.
+  diff_mode:
+    support: none
+    description: Only reads.
+options:
+  min_vram_gb:
+    description: Only GPU types with at least this much memory. Fun-Audio-Chat needs 24 GB.
+    type: int
+    default: 0
+  max_price:
+    description: Only GPU types whose cheapest on-demand price per GPU and hour is at most this (USD).
+    type: float
+  gpu_count:
+    description: Stock and prices are for pods with this many GPUs.
+    type: int
+    default: 1
+  in_stock:
+    description: Only GPU types that some cloud type can supply now.
+    type: bool
+    default: false
+seealso:
+  - module: funaudiochat.runpod.pod
+"""
+
+EXAMPLES = r"""
+- name: GPUs that can run Fun-Audio-Chat for under 1 USD/h, in stock now
+  funaudiochat.runpod.gpu_info:
+    min_vram_gb: 24
+    max_price: 1.0
+    in_stock: true
+  register: gpus
+
+- name: Create a pod on the cheapest of them
+  funaudiochat.runpod.pod:
+    name: fac-1
+    gpu: "{{ gpus.gpus | map(attribute='id') | list }}"
+    image: runpod/pytorch:2.8.0-py3.11-cuda12.8.1-devel-ubuntu22.04
+"""
+
+RETURN = r"""
+gpus:
+  description: Matching GPU types, cheapest first.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: RunPod GPU type id, usable as O(funaudiochat.runpod.pod#module:gpu).
+      type: str
+    display_name:
+      description: Short name, such as V(A40).
+      type: str
+    memory_gb:
+      description: GPU memory in GB.
+      type: int
+    secure_price:
+      description: On-demand USD per GPU and hour in the secure cloud.
+      type: float
+    community_price:
+      description: On-demand USD per GPU and hour in the community cloud.
+      type: float
+    secure_spot_price:
+      description: Spot USD per GPU and hour in the secure cloud.
+      type: float
+    community_spot_price:
+      description: Spot USD per GPU and hour in the community cloud.
+      type: float
+    stock:
+      description: Stock level per cloud type (V(High), V(Medium), V(Low), or null when none).
+      type: dict
+      sample: {"SECURE": "High", "COMMUNITY": null}
+  sample: [{"id": "NVIDIA A40", "display_name": "A40", "memory_gb": 48, "secure_price": 0.44}]
+"""
+
+from ansible_collections.funaudiochat.runpod.plugins.module_utils._module import RunPodModule
+
+
+def shape(row):
+    return {
+        "id": row["id"],
+        "display_name": row.get("displayName"),
+        "memory_gb": row.get("memoryInGb"),
+        "max_gpu_count": row.get("maxGpuCount"),
+        "secure_price": row.get("securePrice"),
+        "community_price": row.get("communityPrice"),
+        "secure_spot_price": row.get("secureSpotPrice"),
+        "community_spot_price": row.get("communitySpotPrice"),
+        "stock": {
+            "SECURE": (row.get("secure") or {}).get("stockStatus"),
+            "COMMUNITY": (row.get("community") or {}).get("stockStatus"),
+        },
+    }
+
+
+def cheapest(gpu):
+    prices = [price for price in (gpu["secure_price"], gpu["community_price"]) if price]
+    return min(prices) if prices else float("inf")
+
+
+def run(rp):
+    p = rp.params
+    gpus = []
+    for row in rp.client.gpu_types(p["gpu_count"]):
+        gpu = shape(row)
+        if (gpu["memory_gb"] or 0) < p["min_vram_gb"]:
+            continue
+        if p["max_price"] is not None and cheapest(gpu) > p["max_price"]:
+            continue
+        if p["in_stock"] and not any(gpu["stock"].values()):
+            continue
+        gpus.append(gpu)
+    gpus.sort(key=lambda gpu: (cheapest(gpu), gpu["id"]))
+    rp.module.exit_json(changed=False, gpus=gpus)
+
+
+def main():
+    rp = RunPodModule(
+        dict(
+            min_vram_gb=dict(type="int", default=0),
+            max_price=dict(type="float"),
+            gpu_count=dict(type="int", default=1),
+            in_stock=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    rp.run(run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,648 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: funaudiochat.runpod contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: pod
+short_description: Create, start, stop, restart and terminate RunPod GPU pods
+version_added: 0.1.0
+description:
+  - Manages one RunPod GPU pod, identified by its O(name) (or O(id)).
+  - Creating a pod tries every combination of O(gpu) and O(cloud_type) in order until one has capacity,
+    and never leaves a duplicate behind; after any failed or unconfirmed create it looks the pod up
+    by name before trying again.
+  - With O(wait=true) the module returns only when the pod runs, its port mappings are known, and its
+    SSH port answers with an SSH banner.
+author:
+  - funaudiochat.runpod maintainers (@funaudiochat)
+extends_documentation_fragment:
+  - funaudiochat.runpod.runpod
+attributes:
+  check_mode:
+    support: full
+    description: Predicts the change without sending any mutation.
+  diff_mode:
+    support: full
+    description: Shows the pod's state, GPU, image and ports before and after.
+options:
+  name:
+    description:
+      - Name of the pod; the identity used to find it again.
+      - Required unless O(id) is given. Letters, digits, space and C(. _ - + = @).
+    type: str
+  id:
+    description:
+      - RunPod id of an existing pod. Takes precedence over O(name) for finding the pod.
+    type: str
+  state:
+    description:
+      - V(present) and V(running) create the pod if it is missing and start it if it is stopped.
+      - V(stopped) stops a running pod (its container disk is kept, billing for GPUs stops).
+      - V(restarted) stops and starts the pod (new public ports, as on RunPod).
+      - V(absent) and V(terminated) terminate the pod; all its container data is gone.
+    type: str
+    choices: [present, running, stopped, restarted, absent, terminated]
+    default: present
+  gpu:
+    description:
+      - GPU type(s) to try in order. Friendly names (V(A40), V(4090), V(L40S), V(A6000), V(A100), V(H100), V(H200))
+        and RunPod GPU ids (V(NVIDIA A40)) are accepted; a friendly name may stand for several ids.
+      - A comma-separated string is accepted as a list.
+      - Required to create a pod.
+    type: list
+    elements: str
+  cloud_type:
+    description:
+      - Cloud type(s) to try, in order, for each GPU.
+    type: list
+    elements: str
+    default: [SECURE, COMMUNITY]
+  gpu_count:
+    description: Number of GPUs.
+    type: int
+    default: 1
+  min_vram_gb:
+    description:
+      - Refuse GPU types with less memory than this. Fun-Audio-Chat needs 24 GB.
+    type: int
+    default: 24
+  image:
+    description:
+      - Container image. Required to create a pod unless O(template_id) gives one.
+    type: str
+  template_id:
+    description: Id of a RunPod pod template to create the pod from.
+    type: str
+  container_disk_gb:
+    description: Container disk size in GB.
+    type: int
+    default: 50
+  volume_gb:
+    description: Pod volume size in GB (kept while the pod is stopped).
+    type: int
+    default: 0
+  volume_mount_path:
+    description: Where the pod or network volume is mounted.
+    type: str
+    default: /workspace
+  network_volume_id:
+    description: Id of a network volume to attach; the pod is placed in the volume's data center.
+    type: str
+  data_center_ids:
+    description: Data centers to try, in order, for each GPU and cloud type. Empty lets RunPod choose.
+    type: list
+    elements: str
+    default: []
+  ports:
+    description:
+      - Ports to expose, such as V(22/tcp) or V(8888/http). A comma-separated string is accepted.
+      - V(22/tcp) is needed for SSH.
+    type: raw
+    default: ["22/tcp"]
+  env:
+    description:
+      - Environment variables for the container. Values are sent as strings.
+      - Treated as secret, since tokens often live here. Values never appear in the module's output or
+        logs, only the names, in RV(pod.env_keys).
+    type: dict
+    default: {}
+  ssh_public_key:
+    description: SSH public key to authorize for root, passed to the pod as E(PUBLIC_KEY).
+    type: str
+  ssh_public_key_file:
+    description: Path of an SSH public key file on the controller; used like O(ssh_public_key).
+    type: path
+  allowed_cuda_versions:
+    description:
+      - Only place the pod on hosts whose driver supports one of these CUDA versions, so a cu128
+        build never lands on an older driver.
+    type: list
+    elements: str
+    default: ['12.8', '12.9', '13.0']
+  interruptible:
+    description: Create a spot (interruptible) pod instead of an on-demand one.
+    type: bool
+    default: false
+  bid_per_gpu:
+    description: Bid in USD per GPU and hour for an interruptible pod. Defaults to the GPU's spot price.
+    type: float
+  force:
+    description:
+      - Recreate the pod when it differs from the request in something RunPod cannot change in place
+        (GPU type, image, ports). Without it, such drift is only reported in RV(drift).
+    type: bool
+    default: false
+  wait:
+    description: Wait until the pod runs and answers on its SSH port.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait with O(wait=true).
+    type: int
+    default: 900
+  ssh_private_port:
+    description: Container port of the SSH server probed by O(wait).
+    type: int
+    default: 22
+  terminate_on_failure:
+    description:
+      - Terminate a pod this task created when it does not become reachable within O(wait_timeout),
+        so a failed run leaves no pod billing.
+    type: bool
+    default: false
+notes:
+  - Port mappings change when a pod is stopped and started again; use the returned RV(ssh_port) or the
+    P(funaudiochat.runpod.pods#inventory) inventory plugin rather than a remembered port.
+seealso:
+  - module: funaudiochat.runpod.pod_info
+  - module: funaudiochat.runpod.gpu_info
+  - plugin: funaudiochat.runpod.pods
+    plugin_type: inventory
+"""
+
+EXAMPLES = r"""
+- name: Create (or start) a Fun-Audio-Chat pod, A40 first, then L40S, secure cloud first
+  funaudiochat.runpod.pod:
+    name: fac-1
+    gpu: [A40, L40S]
+    image: runpod/pytorch:2.8.0-py3.11-cuda12.8.1-devel-ubuntu22.04
+    ports: [22/tcp, 8002/tcp]
+    container_disk_gb: 80
+    ssh_public_key_file: ~/.ssh/id_ed25519.pub
+    env:
+      HF_HOME: /workspace/hf
+  register: pod
+
+- name: Show how to reach it
+  ansible.builtin.debug:
+    msg: "ssh root@{{ pod.ssh_host }} -p {{ pod.ssh_port }}"
+
+- name: Stop it (GPU billing stops, the disk is kept)
+  funaudiochat.runpod.pod:
+    name: fac-1
+    state: stopped
+
+- name: Terminate it
+  funaudiochat.runpod.pod:
+    name: fac-1
+    state: absent
+"""
+
+RETURN = r"""
+pod:
+  description: The pod after the task (predicted in check mode); empty when terminated.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: RunPod pod id (null in check mode before creation).
+      type: str
+    name:
+      description: Pod name.
+      type: str
+    status:
+      description: V(RUNNING), V(EXITED) (stopped) or V(TERMINATED).
+      type: str
+    gpu:
+      description: GPU display name, such as V(A40).
+      type: str
+    gpu_type_id:
+      description: RunPod GPU type id.
+      type: str
+    gpu_count:
+      description: Number of GPUs.
+      type: int
+    image:
+      description: Container image.
+      type: str
+    cost_per_hr:
+      description: Cost in USD per hour while running.
+      type: float
+    ports:
+      description: Public port for each publicly mapped container port, keyed by the container port.
+      type: dict
+      sample: {"22": 40122, "8002": 40123}
+    ssh_host:
+      description: Public IP to reach SSH on.
+      type: str
+    ssh_port:
+      description: Public port mapped to the SSH port.
+      type: int
+    env_keys:
+      description: Names of the container's environment variables (values are not returned).
+      type: list
+      elements: str
+  sample:
+    id: 3xk2m9q0abcdef
+    name: fac-1
+    status: RUNNING
+    gpu: A40
+    gpu_type_id: NVIDIA A40
+    gpu_count: 1
+    ssh_host: 203.0.113.10
+    ssh_port: 40122
+id:
+  description: Pod id.
+  returned: when the pod exists
+  type: str
+ssh_host:
+  description: Public IP for SSH.
+  returned: when the pod runs and has a public SSH mapping
+  type: str
+ssh_port:
+  description: Public port for SSH.
+  returned: when the pod runs and has a public SSH mapping
+  type: int
+ports:
+  description: Public port per container port.
+  returned: always
+  type: dict
+cost_per_hr:
+  description: Cost in USD per hour.
+  returned: when the pod exists
+  type: float
+gpu:
+  description: GPU display name.
+  returned: when the pod exists
+  type: str
+attempts:
+  description: Each GPU / cloud type / data center tried while creating, and what happened.
+  returned: when a pod was created
+  type: list
+  elements: dict
+  sample: [{"gpu": "NVIDIA A40", "cloud_type": "SECURE", "data_center": null, "result": "no capacity"}]
+drift:
+  description: Differences between the request and the existing pod that RunPod cannot change in place.
+  returned: always
+  type: list
+  elements: str
+  sample: ["image: runpod/pytorch:old -> runpod/pytorch:new"]
+"""
+
+import time
+
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _client
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods
+from ansible_collections.funaudiochat.runpod.plugins.module_utils._module import RunPodModule
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str"),
+    id=dict(type="str"),
+    state=dict(type="str", default="present",
+               choices=["present", "running", "stopped", "restarted", "absent", "terminated"]),
+    gpu=dict(type="list", elements="str"),
+    cloud_type=dict(type="list", elements="str", default=["SECURE", "COMMUNITY"]),
+    gpu_count=dict(type="int", default=1),
+    min_vram_gb=dict(type="int", default=24),
+    image=dict(type="str"),
+    template_id=dict(type="str"),
+    container_disk_gb=dict(type="int", default=50),
+    volume_gb=dict(type="int", default=0),
+    volume_mount_path=dict(type="str", default="/workspace"),
+    network_volume_id=dict(type="str"),
+    data_center_ids=dict(type="list", elements="str", default=[]),
+    ports=dict(type="raw", default=["22/tcp"]),
+    env=dict(type="dict", default={}, no_log=True),
+    ssh_public_key=dict(type="str"),
+    ssh_public_key_file=dict(type="path"),
+    allowed_cuda_versions=dict(type="list", elements="str", default=list(_pods.DEFAULT_CUDA_VERSIONS)),
+    interruptible=dict(type="bool", default=False),
+    bid_per_gpu=dict(type="float"),
+    force=dict(type="bool", default=False),
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=900),
+    ssh_private_port=dict(type="int", default=22),
+    terminate_on_failure=dict(type="bool", default=False),
+)
+
+POLL_SECONDS = 2.0
+
+
+class PodTask:
+    """One run of the module: find the pod, converge it, wait, report."""
+
+    def __init__(self, rp):
+        self.rp = rp
+        self.p = rp.params
+        self.client = rp.client
+        self.changed = False
+        self.attempts = []
+        self.drift = []
+        self.created_id = None
+
+    # ---------------------------------------------------------------- lookup
+    def find(self):
+        if self.p["id"]:
+            pod = self.client.get_pod(self.p["id"])
+            if pod is None and self.p["state"] not in ("absent", "terminated"):
+                raise _client.NotFoundError(
+                    "No pod with id %s; check the id with funaudiochat.runpod.pod_info" % self.p["id"])
+            return pod
+        return self.find_by_name()
+
+    def find_by_name(self):
+        name = self.p["name"]
+        matches = [pod for pod in self.client.list_pods() if pod.get("name") == name]
+        if len(matches) > 1:
+            raise _client.RunPodError(
+                "%d pods are named %r (%s); pass id to choose one, or terminate the extras"
+                % (len(matches), name, ", ".join(sorted(p["id"] for p in matches))))
+        return matches[0] if matches else None
+
+    # --------------------------------------------------------------- request
+    def request(self):
+        """Validated create arguments (no API call besides the GPU catalogue)."""
+        p = self.p
+        _client.check_name(p["name"], "name")
+        if not p["gpu"]:
+            raise _client.InvalidValueError("gpu: required to create pod %r; for example gpu: A40" % p["name"])
+        if not p["image"] and not p["template_id"]:
+            raise _client.InvalidValueError("image: required to create pod %r unless template_id is set" % p["name"])
+        if p["image"]:
+            _client.check_image(p["image"])
+        if p["gpu_count"] < 1:
+            raise _client.InvalidValueError("gpu_count: must be 1 or more")
+        clouds = []
+        for cloud in p["cloud_type"]:
+            for item in str(cloud).split(","):
+                item = item.strip().upper()
+                if item not in ("SECURE", "COMMUNITY", "ALL"):
+                    raise _client.InvalidValueError(
+                        "cloud_type: %r is not SECURE, COMMUNITY or ALL" % item[:40])
+                if item and item not in clouds:
+                    clouds.append(item)
+        ports = _client.normalize_ports(p["ports"])
+        env = dict(p["env"] or {})
+        key = self.public_key()
+        if key:
+            env["PUBLIC_KEY"] = key
+        _client.env_list(env)
+        for version in p["allowed_cuda_versions"]:
+            _client.check_cuda_version(version)
+        for dc in p["data_center_ids"]:
+            _client.check_id(dc, "data_center_ids")
+        gpus = _pods.resolve_gpus(p["gpu"], self.client.gpu_types(p["gpu_count"]), p["min_vram_gb"])
+        return dict(gpus=gpus, clouds=clouds, ports=ports, env=env)
+
+    def public_key(self):
+        if self.p["ssh_public_key"]:
+            return self.p["ssh_public_key"].strip()
+        path = self.p["ssh_public_key_file"]
+        if path:
+            try:
+                with open(path) as handle:
+                    return handle.read().strip()
+            except (IOError, OSError) as exc:
+                raise _client.InvalidValueError(
+                    "ssh_public_key_file: cannot read %s (%s); point it at a .pub file" % (path, exc.strerror))
+        return None
+
+    # ---------------------------------------------------------------- create
+    def create(self, req):
+        """Try each GPU x cloud x data center until a pod exists; never leave two."""
+        p = self.p
+        centers = p["data_center_ids"] or [None]
+        for gpu in req["gpus"]:
+            for cloud in req["clouds"]:
+                for center in centers:
+                    attempt = dict(gpu=gpu, cloud_type=cloud, data_center=center)
+                    self.attempts.append(attempt)
+                    pod = self.create_one(req, gpu, cloud, center, attempt)
+                    if pod is not None:
+                        return pod
+        tried = "; ".join("%s/%s%s: %s" % (a["gpu"], a["cloud_type"],
+                                           "/" + a["data_center"] if a["data_center"] else "", a["result"])
+                          for a in self.attempts)
+        raise _client.CapacityError(
+            "No capacity for pod %r with any GPU/cloud type tried (%s); add GPUs to gpu, "
+            "allow COMMUNITY in cloud_type, or try later" % (p["name"], tried))
+
+    def create_one(self, req, gpu, cloud, center, attempt):
+        p = self.p
+        bid = None
+        if p["interruptible"]:
+            bid = p["bid_per_gpu"] or self.spot_price(gpu, cloud)
+        for _try in range(2):
+            try:
+                pod = self.client.create_pod(
+                    p["name"], p["image"], gpu, cloud, gpu_count=p["gpu_count"], ports=req["ports"],
+                    env=req["env"], container_disk_gb=p["container_disk_gb"], volume_gb=p["volume_gb"],
+                    volume_mount_path=p["volume_mount_path"], template_id=p["template_id"],
+                    network_volume_id=p["network_volume_id"], data_center_id=center,
+                    allowed_cuda_versions=p["allowed_cuda_versions"], bid_per_gpu=bid)
+                attempt["result"] = "created"
+                return pod
+            except _client.CapacityError as exc:
+                attempt["result"] = "no capacity (%s)" % exc
+                return None
+            except _client.RunPodError as exc:
+                if isinstance(exc, (_client.InvalidValueError, _client.AuthError)):
+                    raise
+                # The create may have happened even though it failed: look before trying again.
+                found = self.find_by_name()
+                if found is not None:
+                    attempt["result"] = "created (confirmed by name after: %s)" % exc
+                    return found
+                attempt["result"] = "failed: %s" % exc
+                if not isinstance(exc, _client.TransientError):
+                    raise
+        return None
+
+    def spot_price(self, gpu, cloud):
+        for row in self.client.gpu_types(self.p["gpu_count"]):
+            if row["id"] == gpu:
+                return row["secureSpotPrice"] if cloud == "SECURE" else row["communitySpotPrice"]
+        return None
+
+    # ----------------------------------------------------------------- drift
+    def find_drift(self, pod, req):
+        drift = []
+        current_gpu = (pod.get("machine") or {}).get("gpuTypeId")
+        if current_gpu and current_gpu not in req["gpus"]:
+            drift.append("gpu: %s -> one of %s" % (current_gpu, ", ".join(req["gpus"])))
+        if self.p["image"] and pod.get("imageName") != self.p["image"]:
+            drift.append("image: %s -> %s" % (pod.get("imageName"), self.p["image"]))
+        current_ports = _client.normalize_ports(pod.get("ports") or "")
+        if sorted(current_ports) != sorted(req["ports"]):
+            drift.append("ports: %s -> %s" % (",".join(current_ports), ",".join(req["ports"])))
+        return drift
+
+    # ------------------------------------------------------------------ wait
+    def wait_ready(self, pod_id):
+        p = self.p
+        deadline = time.monotonic() + p["wait_timeout"]
+        last = {"status": "unknown"}
+
+        def ready():
+            pod = self.client.get_pod(pod_id)
+            if pod is None:
+                raise _client.NotFoundError("Pod %s disappeared while waiting for it (terminated elsewhere?)" % pod_id)
+            last["pod"] = pod
+            host, port = _pods.ssh_endpoint(pod, p["ssh_private_port"])
+            if pod.get("desiredStatus") != "RUNNING" or pod.get("runtime") is None:
+                last["status"] = "container not up yet (status %s)" % pod.get("desiredStatus")
+                return None
+            if host is None:
+                last["status"] = "no public mapping for port %d/tcp" % p["ssh_private_port"]
+                return None
+            banner = _pods.ssh_banner(host, port, timeout=min(10, max(1, deadline - time.monotonic())))
+            if banner is None:
+                last["status"] = "%s:%s does not answer with an SSH banner yet" % (host, port)
+                return None
+            return pod
+
+        pod = _pods.wait_until(ready, p["wait_timeout"], POLL_SECONDS)
+        if pod is not None:
+            return pod
+        message = "Pod %s (%s) was not reachable over SSH within %ds: %s" % (
+            p["name"] or pod_id, pod_id, p["wait_timeout"], last["status"])
+        if p["terminate_on_failure"] and self.created_id == pod_id:
+            self.client.terminate_pod(pod_id)
+            message += "; it was terminated (terminate_on_failure)"
+        else:
+            message += "; it is still there: raise wait_timeout, check ports include 22/tcp, or terminate it"
+        raise _client.RunPodError(message)
+
+    # ------------------------------------------------------------------ main
+    def run(self):
+        p = self.p
+        state = p["state"]
+        if not p["name"] and not p["id"]:
+            self.rp.fail("name or id is required")
+        if p["name"]:
+            _client.check_name(p["name"], "name")
+        pod = self.find()
+        before = _diff_view(pod)
+
+        if state in ("absent", "terminated"):
+            if pod is not None:
+                self.changed = True
+                if not self.rp.check_mode:
+                    self.client.terminate_pod(pod["id"])
+            return self.finish(None, before, {"state": "absent"})
+
+        if pod is None and state in ("stopped", "restarted"):
+            raise _client.NotFoundError(
+                "No pod named %r to set %s; create it first with state=present" % (p["name"], state))
+
+        if state in ("present", "running"):
+            if pod is None:
+                req = self.request()
+                self.changed = True
+                if self.rp.check_mode:
+                    return self.finish(_predicted(p, req), before)
+                pod = self.create(req)
+                self.created_id = pod["id"]
+            else:
+                if p["gpu"] or p["image"]:
+                    req = self.request()
+                    self.drift = self.find_drift(pod, req)
+                    if self.drift and p["force"]:
+                        self.changed = True
+                        if self.rp.check_mode:
+                            return self.finish(_predicted(p, req), before)
+                        self.client.terminate_pod(pod["id"])
+                        pod = self.create(req)
+                        self.created_id = pod["id"]
+                        self.drift = []
+                if self.created_id is None and pod.get("desiredStatus") != "RUNNING":
+                    self.changed = True
+                    if self.rp.check_mode:
+                        return self.finish(dict(pod, desiredStatus="RUNNING"), before)
+                    self.resume(pod)
+        elif state == "stopped":
+            if pod.get("desiredStatus") == "RUNNING":
+                self.changed = True
+                if self.rp.check_mode:
+                    return self.finish(dict(pod, desiredStatus="EXITED", runtime=None), before)
+                self.client.stop_pod(pod["id"])
+            return self.finish(self.client.get_pod(pod["id"]) if not self.rp.check_mode else pod, before)
+        elif state == "restarted":
+            self.changed = True
+            if self.rp.check_mode:
+                return self.finish(dict(pod, desiredStatus="RUNNING"), before)
+            if pod.get("desiredStatus") == "RUNNING":
+                self.client.stop_pod(pod["id"])
+            self.resume(pod)
+
+        pod_id = pod["id"]
+        if p["wait"]:
+            pod = self.wait_ready(pod_id)
+        else:
+            pod = self.client.get_pod(pod_id) or pod
+        return self.finish(pod, before)
+
+    def resume(self, pod):
+        try:
+            self.client.resume_pod(pod["id"], pod.get("gpuCount") or self.p["gpu_count"])
+        except _client.UncertainError:
+            current = self.client.get_pod(pod["id"])
+            if not current or current.get("desiredStatus") != "RUNNING":
+                raise
+
+    def finish(self, pod, before, after_override=None):
+        summary = _pods.summarize(pod, self.p["ssh_private_port"]) if pod else {}
+        result = dict(changed=self.changed, pod=summary, ports=summary.get("ports", {}),
+                      drift=self.drift)
+        for key in ("id", "ssh_host", "ssh_port", "cost_per_hr", "gpu"):
+            if summary.get(key) is not None:
+                result[key] = summary[key]
+        if self.attempts:
+            result["attempts"] = self.attempts
+        if self.rp.module._diff:
+            result["diff"] = dict(before=before, after=after_override or _diff_view(pod))
+        for line in self.drift:
+            self.rp.module.warn("pod %s differs from the request (%s); set force: true to recreate it"
+                                % (summary.get("name") or self.p["name"], line))
+        self.rp.module.exit_json(**result)
+
+
+def _diff_view(pod):
+    if not pod:
+        return {"state": "absent"}
+    return {
+        "state": pod.get("desiredStatus"),
+        "gpu": (pod.get("machine") or {}).get("gpuTypeId"),
+        "image": pod.get("imageName"),
+        "ports": pod.get("ports"),
+    }
+
+
+def _predicted(p, req):
+    """What the API would return for the pod this task would create (check mode)."""
+    return {
+        "id": None,
+        "name": p["name"],
+        "desiredStatus": "RUNNING",
+        "imageName": p["image"],
+        "gpuCount": p["gpu_count"],
+        "ports": ",".join(req["ports"]),
+        "env": ["%s=" % key for key in req["env"]],
+        "containerDiskInGb": p["container_disk_gb"],
+        "volumeInGb": p["volume_gb"],
+        "volumeMountPath": p["volume_mount_path"],
+        "templateId": p["template_id"],
+        "networkVolumeId": p["network_volume_id"],
+        "podType": "INTERRUPTABLE" if p["interruptible"] else "RESERVED",
+        "machine": {"gpuTypeId": req["gpus"][0]},
+    }
+
+
+def main():
+    rp = RunPodModule(
+        ARGUMENT_SPEC,
+        supports_check_mode=True,
+        required_one_of=[("name", "id")],
+        mutually_exclusive=[("ssh_public_key", "ssh_public_key_file")],
+    )
+    rp.run(lambda module: PodTask(module).run())
+
+
+if __name__ == "__main__":
+    main()

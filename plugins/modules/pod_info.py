@@ -1,0 +1,119 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: funaudiochat.runpod contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: pod_info
+short_description: List RunPod pods
+version_added: 0.1.0
+description:
+  - Returns the account's pods, optionally filtered, in the same shape as M(funaudiochat.runpod.pod) returns.
+  - Makes one API call for the whole list (or one per O(id)).
+author:
+  - funaudiochat.runpod maintainers (@funaudiochat)
+extends_documentation_fragment:
+  - funaudiochat.runpod.runpod
+attributes:
+  check_mode:
+    support: full
+    description: Only reads.
+  diff_mode:
+    support: none
+    description: Only reads.
+options:
+  name:
+    description: Only the pod with exactly this name.
+    type: str
+  id:
+    description: Only the pod with this id.
+    type: str
+  name_prefix:
+    description: Only pods whose name starts with this.
+    type: str
+  status:
+    description: Only pods in these states (V(RUNNING), V(EXITED), ...). Empty means all.
+    type: list
+    elements: str
+    default: []
+  ssh_private_port:
+    description: Container port whose public mapping is reported as C(ssh_port) of each pod.
+    type: int
+    default: 22
+seealso:
+  - module: funaudiochat.runpod.pod
+"""
+
+EXAMPLES = r"""
+- name: All running Fun-Audio-Chat pods
+  funaudiochat.runpod.pod_info:
+    name_prefix: fac-
+    status: [RUNNING]
+  register: found
+
+- name: Where to SSH
+  ansible.builtin.debug:
+    msg: "{{ found.pods | map(attribute='ssh_port') }}"
+"""
+
+RETURN = r"""
+pods:
+  description: Matching pods, sorted by name, in the shape M(funaudiochat.runpod.pod) returns as RV(funaudiochat.runpod.pod#module:pod).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"id": "3xk2m9q0abcdef", "name": "fac-1", "status": "RUNNING", "gpu": "A40", "ssh_port": 40122}]
+"""
+
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _client
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods
+from ansible_collections.funaudiochat.runpod.plugins.module_utils._module import RunPodModule
+
+
+def run(rp):
+    p = rp.params
+    if p["id"]:
+        pod = rp.client.get_pod(p["id"])
+        pods = [pod] if pod else []
+    else:
+        pods = rp.client.list_pods()
+    statuses = set(s.upper() for s in p["status"])
+    selected = []
+    for pod in pods:
+        if p["name"] is not None and pod.get("name") != p["name"]:
+            continue
+        if p["name_prefix"] and not (pod.get("name") or "").startswith(p["name_prefix"]):
+            continue
+        if statuses and pod.get("desiredStatus") not in statuses:
+            continue
+        selected.append(_pods.summarize(pod, p["ssh_private_port"]))
+    selected.sort(key=lambda item: (item["name"] or "", item["id"]))
+    rp.module.exit_json(changed=False, pods=selected)
+
+
+def main():
+    rp = RunPodModule(
+        dict(
+            name=dict(type="str"),
+            id=dict(type="str"),
+            name_prefix=dict(type="str"),
+            status=dict(type="list", elements="str", default=[]),
+            ssh_private_port=dict(type="int", default=22),
+        ),
+        supports_check_mode=True,
+    )
+    if rp.params["id"]:
+        try:
+            _client.check_id(rp.params["id"], "id")
+        except _client.InvalidValueError as exc:
+            rp.fail(str(exc))
+    rp.run(run)
+
+
+if __name__ == "__main__":
+    main()

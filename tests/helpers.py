@@ -1,0 +1,97 @@
+"""Run modules and playbooks of this collection the way Ansible does, for tests."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from tests.sandbox.control import REPO_ROOT
+
+COLLECTIONS = os.path.join(REPO_ROOT, ".collections")
+ANSIBLE_BIN = os.path.dirname(sys.executable)
+
+
+def run_module(name, args, check=False, diff=False, env=None):
+    """Execute plugins/modules/<name>.py with ANSIBLE_MODULE_ARGS, as ansible does; return its JSON."""
+    module_args = dict(args)
+    module_args["_ansible_check_mode"] = check
+    module_args["_ansible_diff"] = diff
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump({"ANSIBLE_MODULE_ARGS": module_args}, handle)
+        path = handle.name
+    try:
+        run_env = dict(os.environ, PYTHONPATH=COLLECTIONS)
+        run_env.update(env or {})
+        proc = subprocess.run(
+            [sys.executable, "-m", "ansible_collections.funaudiochat.runpod.plugins.modules." + name, path],
+            capture_output=True, text=True, env=run_env, timeout=900, check=False)
+    finally:
+        os.unlink(path)
+    try:
+        result = json.loads(proc.stdout)
+    except ValueError:
+        raise AssertionError("module %s printed no JSON (rc %s):\n%s\n%s"
+                             % (name, proc.returncode, proc.stdout, proc.stderr))
+    result["_stdout"] = proc.stdout
+    result["_stderr"] = proc.stderr
+    return result
+
+
+def ansible_env(extra=None):
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_CONFIG": os.path.join(REPO_ROOT, "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "ANSIBLE_CALLBACK_PLUGINS": os.path.join(REPO_ROOT, "tests", "callback_plugins"),
+        "PATH": ANSIBLE_BIN + os.pathsep + env.get("PATH", ""),
+    })
+    env.update(extra or {})
+    return env
+
+
+def run_playbook(playbook, extra_vars=None, check=False, diff=False, inventory=None, verbosity=0,
+                 env=None, json_output=True, timeout=1800):
+    """Run ansible-playbook; returns (returncode, parsed JSON callback output or text, stderr)."""
+    cmd = [os.path.join(ANSIBLE_BIN, "ansible-playbook"), playbook]
+    if inventory:
+        cmd += ["-i", inventory]
+    if extra_vars:
+        cmd += ["-e", json.dumps(extra_vars)]
+    if check:
+        cmd.append("--check")
+    if diff:
+        cmd.append("--diff")
+    if verbosity:
+        cmd.append("-" + "v" * verbosity)
+    extra = {}
+    if json_output:
+        extra["ANSIBLE_STDOUT_CALLBACK"] = "json_results"
+    extra.update(env or {})
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO_ROOT, env=ansible_env(extra),
+                          timeout=timeout, check=False)
+    output = proc.stdout
+    if json_output:
+        try:
+            output = json.loads(proc.stdout)
+        except ValueError:
+            raise AssertionError("ansible-playbook printed no JSON (rc %s):\n%s\n%s"
+                                 % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
+    return proc.returncode, output, proc.stderr
+
+
+def task_results(output, host="localhost"):
+    """[(task name, result)] for one host from the json callback's output."""
+    results = []
+    for play in output["plays"]:
+        for task in play["tasks"]:
+            if host in task["hosts"]:
+                results.append((task["task"]["name"], task["hosts"][host]))
+    return results
+
+
+def stats(output, host="localhost"):
+    return output["stats"][host]

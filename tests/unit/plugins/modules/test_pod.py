@@ -1,0 +1,205 @@
+"""The pod module against the sandbox: states, failover, no duplicates, wait, bad input."""
+
+import pytest
+
+from tests.helpers import run_module
+
+IMAGE = "runpod/pytorch:sandbox"
+BASE = dict(name="fac-test", gpu=["A40"], image=IMAGE, ports=["22/tcp", "8002/tcp"], wait_timeout=30)
+
+
+def pod(args=None, **kwargs):
+    merged = dict(BASE)
+    merged.update(args or {})
+    return run_module("pod", merged, **kwargs)
+
+
+def names(sandbox):
+    return sorted(p["name"] for p in sandbox.pods())
+
+
+def test_create_is_check_mode_then_real_then_unchanged(sandbox):
+    checked = pod(check=True, diff=True)
+    assert checked["changed"] is True and checked["pod"]["id"] is None
+    assert checked["diff"]["before"] == {"state": "absent"}
+    assert checked["diff"]["after"]["gpu"] == "NVIDIA A40"
+    assert sandbox.pods() == [], "check mode sends no mutation"
+
+    created = pod()
+    assert created["changed"] is True, created
+    assert created["pod"]["status"] == "RUNNING" and created["gpu"] == "A40"
+    assert created["ssh_host"] == "127.0.0.1" and created["ssh_port"] > 0
+    assert set(created["ports"]) == {"22", "8002"}
+    assert created["attempts"][0]["result"] == "created"
+
+    again = pod()
+    assert again["changed"] is False and again["id"] == created["id"]
+    assert names(sandbox) == ["fac-test"]
+
+
+def test_stop_restart_start_and_terminate(sandbox):
+    created = pod()
+    stopped_check = pod({"state": "stopped"}, check=True)
+    assert stopped_check["changed"] is True
+    assert sandbox.pods()[0]["desiredStatus"] == "RUNNING"
+    stopped = pod({"state": "stopped"})
+    assert stopped["changed"] is True and stopped["pod"]["status"] == "EXITED"
+    assert pod({"state": "stopped"})["changed"] is False
+
+    started = pod({"state": "running"})
+    assert started["changed"] is True and started["pod"]["status"] == "RUNNING"
+    assert started["ssh_port"] != created["ssh_port"], "a resumed pod has new port mappings"
+
+    restarted = pod({"state": "restarted"})
+    assert restarted["changed"] is True and restarted["ssh_port"] != started["ssh_port"]
+
+    assert pod({"state": "absent"}, check=True)["changed"] is True
+    assert len(sandbox.pods()) == 1
+    assert pod({"state": "absent"})["changed"] is True
+    assert sandbox.pods() == []
+    assert pod({"state": "absent"})["changed"] is False
+
+
+def test_failover_walks_gpus_then_cloud_types(sandbox):
+    sandbox.set_stock("NVIDIA A40", "ALL", 0)
+    sandbox.set_stock("NVIDIA L40S", "SECURE", 0)
+    created = pod({"gpu": ["A40", "L40S"], "cloud_type": ["SECURE", "COMMUNITY"]})
+    results = [(a["gpu"], a["cloud_type"], a["result"].split(" (")[0]) for a in created["attempts"]]
+    assert results == [
+        ("NVIDIA A40", "SECURE", "no capacity"),
+        ("NVIDIA A40", "COMMUNITY", "no capacity"),
+        ("NVIDIA L40S", "SECURE", "no capacity"),
+        ("NVIDIA L40S", "COMMUNITY", "created"),
+    ]
+    assert created["pod"]["gpu_type_id"] == "NVIDIA L40S"
+
+
+def test_no_capacity_anywhere_is_one_line_listing_every_try(sandbox):
+    sandbox.set_stock("NVIDIA A40", "ALL", 0)
+    result = pod({"gpu": "A40", "cloud_type": ["SECURE", "COMMUNITY"]})
+    assert result["failed"] is True
+    assert "\n" not in result["msg"]
+    assert "NVIDIA A40/SECURE" in result["msg"] and "NVIDIA A40/COMMUNITY" in result["msg"]
+    assert sandbox.pods() == []
+
+
+@pytest.mark.parametrize("fault", [
+    dict(kind="after", status=502, operation="podFindAndDeployOnDemand"),
+    dict(kind="after", status=500, operation="podFindAndDeployOnDemand"),
+])
+def test_a_create_that_fails_after_making_the_pod_leaves_exactly_one(sandbox, fault):
+    sandbox.fault(**fault)
+    created = pod()
+    assert created.get("failed") is not True, created
+    assert "confirmed by name" in created["attempts"][0]["result"]
+    assert names(sandbox) == ["fac-test"]
+    assert pod()["changed"] is False
+
+
+def test_a_create_that_times_out_leaves_exactly_one(sandbox):
+    sandbox.fault(kind="delay", seconds=4, operation="podFindAndDeployOnDemand")
+    created = pod({"api_timeout": 2})
+    assert created.get("failed") is not True, created
+    assert names(sandbox) == ["fac-test"]
+
+
+def test_wait_returns_once_ssh_answers(sandbox):
+    sandbox.configure(boot_seconds=3)
+    created = pod()
+    assert created["pod"]["status"] == "RUNNING" and created["ssh_port"]
+    assert created["pod"]["uptime_seconds"] is not None
+
+
+def test_wait_timeout_is_one_clear_error_and_can_terminate(sandbox):
+    sandbox.configure(boot_seconds=120)
+    result = pod({"wait_timeout": 3})
+    assert result["failed"] is True and "not reachable over SSH within 3s" in result["msg"]
+    assert "still there" in result["msg"]
+    assert names(sandbox) == ["fac-test"]
+    sandbox.reset()
+    sandbox.configure(boot_seconds=120)
+    result = pod({"wait_timeout": 3, "terminate_on_failure": True})
+    assert result["failed"] is True and "terminated" in result["msg"]
+    assert sandbox.pods() == []
+
+
+def test_no_wait_returns_before_boot(sandbox):
+    sandbox.configure(boot_seconds=120)
+    created = pod({"wait": False})
+    assert created["changed"] is True and created["pod"]["ssh_port"] is None
+
+
+def test_drift_is_reported_and_force_recreates(sandbox):
+    first = pod()
+    drifted = pod({"image": "runpod/pytorch:newer"})
+    assert drifted["changed"] is False
+    assert drifted["drift"] == ["image: %s -> runpod/pytorch:newer" % IMAGE]
+    assert drifted["id"] == first["id"]
+    forced = pod({"image": "runpod/pytorch:newer", "force": True})
+    assert forced["changed"] is True and forced["id"] != first["id"]
+    assert forced["pod"]["image"] == "runpod/pytorch:newer"
+    assert names(sandbox) == ["fac-test"]
+
+
+def test_public_key_reaches_the_pod_and_env_values_are_not_returned(sandbox, tmp_path):
+    key = tmp_path / "id.pub"
+    key.write_text("ssh-ed25519 AAAAC3Nza test@host\n")
+    created = pod({"ssh_public_key_file": str(key), "env": {"HF_TOKEN": "hf_secret_value"}})
+    state = sandbox.pods()[0]
+    assert "PUBLIC_KEY=ssh-ed25519 AAAAC3Nza test@host" in state["env"]
+    assert created["pod"]["env_keys"] == ["HF_TOKEN", "PUBLIC_KEY"]
+    assert "hf_secret_value" not in created["_stdout"]
+
+
+def test_api_key_never_appears_in_output(sandbox):
+    result = pod({"api_key": sandbox.api_key})
+    assert sandbox.api_key not in result["_stdout"] + result["_stderr"]
+
+
+@pytest.mark.parametrize("args,expected", [
+    ({"gpu": ["B9000"]}, "gpu: unknown GPU 'B9000'; use one of"),
+    ({"gpu": ["A4000"]}, "below min_vram_gb=24"),
+    ({"ports": ["22/tcp", "http"]}, "ports: 'http' is not a port"),
+    ({"ports": "22/tcp,99999/tcp"}, "ports: '99999/tcp' is not a port"),
+    ({"name": 'bad"name'}, "name: 'bad\"name' is not a valid name"),
+    ({"image": "img with space"}, "image: 'img with space' is not a valid image"),
+    ({"env": {"BAD-KEY": "x"}}, "env key: 'BAD-KEY' is not a valid environment variable name"),
+    ({"cloud_type": ["MOON"]}, "cloud_type: 'MOON' is not SECURE, COMMUNITY or ALL"),
+    ({"api_key": "wrong"}, "RunPod rejected the API key (HTTP 401)"),
+    ({"id": "nosuchpod12345", "state": "running"}, "No pod with id nosuchpod12345"),
+    ({"state": "stopped"}, "No pod named 'fac-test' to set stopped"),
+    ({"ssh_public_key_file": "/nonexistent/key.pub"}, "ssh_public_key_file: cannot read /nonexistent/key.pub"),
+])
+def test_bad_input_is_one_clear_line_and_no_mutation(sandbox, args, expected):
+    sandbox.clear_requests()
+    result = pod(args)
+    assert result["failed"] is True
+    assert expected in result["msg"], result["msg"]
+    assert "\n" not in result["msg"]
+    mutations = [r for r in sandbox.requests() if r["query"].lstrip().startswith("mutation")]
+    assert mutations == []
+    assert sandbox.pods() == []
+
+
+def test_missing_api_key_is_one_clear_line(sandbox):
+    result = pod(env={"RUNPOD_API_KEY": ""})
+    assert result["failed"] is True
+    assert result["msg"] == ("No RunPod API key: set the api_key option or the RUNPOD_API_KEY "
+                             "environment variable.")
+
+
+def test_two_pods_with_the_same_name_are_never_guessed_between(sandbox):
+    sandbox.bulk_pods(2, prefix="fac-dup")  # names fac-dup0, fac-dup1
+    first = pod({"name": "fac-dup0"})
+    assert first["changed"] is False
+    import runpod
+    runpod.api_key = sandbox.api_key
+    runpod.create_pod("fac-dup0", IMAGE, "NVIDIA A40")
+    result = pod({"name": "fac-dup0"})
+    assert result["failed"] is True and "2 pods are named 'fac-dup0'" in result["msg"]
+
+
+def test_interruptible_pods_bid_the_spot_price(sandbox):
+    created = pod({"interruptible": True})
+    assert created["pod"]["interruptible"] is True
+    assert created["cost_per_hr"] < 0.44
