@@ -12,9 +12,10 @@ PYTEST_ARGS ?= -n 2
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv test test-full pytest lint sanity benchmark changelog clean
+.PHONY: help venv demo test test-full pytest lint sanity benchmark changelog clean
 
 help:
+	@echo "make demo        the main job against the offline sandbox"
 	@echo "make venv        virtualenv from requirements-dev.txt + collection link"
 	@echo "make test        unit + integration tests, ansible-lint, ansible-test sanity"
 	@echo "make test-full   make test plus the slow suites"
@@ -31,6 +32,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 $(LINK):
 	mkdir -p $(dir $(LINK))
 	ln -sfn ../../.. $(LINK)
+
+demo: venv
+	bash scripts/demo.sh
 
 test: venv pytest lint sanity changelog
 
