@@ -2,10 +2,12 @@
 
 import sys
 
-from benchmarks import api_get_pods
+from benchmarks import api_get_pods, fanout, inventory
 
 BENCHMARKS = {
     "api_get_pods": api_get_pods.main,
+    "inventory": inventory.main,
+    "fanout": fanout.main,
 }
 
 

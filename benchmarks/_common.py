@@ -1,0 +1,48 @@
+"""Helpers shared by the benchmarks: a sandbox API and timed ansible commands."""
+
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from tests.sandbox.control import REPO_ROOT, SandboxAPI
+
+BIN = os.path.dirname(sys.executable)
+
+
+@contextlib.contextmanager
+def sandbox(*extra_args):
+    """A fresh sandbox API whose URL and key are exported to this process's environment."""
+    with tempfile.TemporaryDirectory() as tmp, SandboxAPI(os.path.join(tmp, "state.json"),
+                                                          extra_args=list(extra_args)) as api:
+        saved = dict(os.environ)
+        os.environ.update(api.env())
+        try:
+            yield api, tmp
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def ansible_env():
+    env = dict(os.environ)
+    env.update(ANSIBLE_CONFIG=os.path.join(REPO_ROOT, "ansible.cfg"),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO_ROOT, ".collections"),
+               PATH=BIN + os.pathsep + env.get("PATH", ""))
+    return env
+
+
+def timed(cmd, runs=3, env=None):
+    """Best wall time of ``runs`` runs of ``cmd`` (a list); fails loudly if the command fails."""
+    best = None
+    for _run in range(runs):
+        started = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env or ansible_env(), cwd=REPO_ROOT,
+                              check=False)
+        elapsed = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise RuntimeError("%s failed:\n%s\n%s" % (" ".join(cmd), proc.stdout[-2000:], proc.stderr[-2000:]))
+        best = elapsed if best is None else min(best, elapsed)
+    return best
