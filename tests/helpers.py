@@ -95,3 +95,14 @@ def task_results(output, host="localhost"):
 
 def stats(output, host="localhost"):
     return output["stats"][host]
+
+
+def unwrap_unsafe(value):
+    """ansible-inventory 2.19 marks untrusted strings as {"__ansible_unsafe": "..."}; unwrap them."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {key: unwrap_unsafe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unwrap_unsafe(item) for item in value]
+    return value

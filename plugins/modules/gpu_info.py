@@ -19,13 +19,7 @@ author:
   - funaudiochat.runpod maintainers (@funaudiochat)
 extends_documentation_fragment:
   - funaudiochat.runpod.runpod
-attributes:
-  check_mode:
-    support: full
-    description: Only reads.
-  diff_mode:
-    support: none
-    description: Only reads.
+  - funaudiochat.runpod.attributes.info_module
 options:
   min_vram_gb:
     description: Only GPU types with at least this much memory. Fun-Audio-Chat needs 24 GB.

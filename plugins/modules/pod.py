@@ -23,13 +23,7 @@ author:
   - funaudiochat.runpod maintainers (@funaudiochat)
 extends_documentation_fragment:
   - funaudiochat.runpod.runpod
-attributes:
-  check_mode:
-    support: full
-    description: Predicts the change without sending any mutation.
-  diff_mode:
-    support: full
-    description: Shows the pod's state, GPU, image and ports before and after.
+  - funaudiochat.runpod.attributes
 options:
   name:
     description:

@@ -19,13 +19,7 @@ author:
   - funaudiochat.runpod maintainers (@funaudiochat)
 extends_documentation_fragment:
   - funaudiochat.runpod.runpod
-attributes:
-  check_mode:
-    support: full
-    description: Only reads.
-  diff_mode:
-    support: none
-    description: Only reads.
+  - funaudiochat.runpod.attributes.info_module
 options:
   name:
     description: Only the pod with exactly this name.

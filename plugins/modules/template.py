@@ -20,13 +20,7 @@ author:
   - funaudiochat.runpod maintainers (@funaudiochat)
 extends_documentation_fragment:
   - funaudiochat.runpod.runpod
-attributes:
-  check_mode:
-    support: full
-    description: Predicts the change without sending any mutation.
-  diff_mode:
-    support: full
-    description: Shows the template's settings before and after.
+  - funaudiochat.runpod.attributes
 options:
   name:
     description: Template name, unique in the account.

@@ -8,18 +8,7 @@ import pytest
 import runpod
 import yaml
 
-from tests.helpers import ANSIBLE_BIN, ansible_env
-
-
-def _plain(value):
-    """ansible-inventory 2.19 marks untrusted strings as {"__ansible_unsafe": "..."}; unwrap them."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
+from tests.helpers import ANSIBLE_BIN, ansible_env, unwrap_unsafe
 
 
 def inventory(tmp_path, config, env=None, extra_args=()):
@@ -28,7 +17,7 @@ def inventory(tmp_path, config, env=None, extra_args=()):
     proc = subprocess.run([os.path.join(ANSIBLE_BIN, "ansible-inventory"), "-i", str(path), "--list",
                            *extra_args], capture_output=True, text=True, env=ansible_env(env), check=False)
     start = proc.stdout.find("\n{") + 1 if not proc.stdout.startswith("{") else 0
-    data = _plain(json.loads(proc.stdout[start:])) if proc.returncode == 0 and "{" in proc.stdout else None
+    data = unwrap_unsafe(json.loads(proc.stdout[start:])) if proc.returncode == 0 and "{" in proc.stdout else None
     return proc, data
 
 
