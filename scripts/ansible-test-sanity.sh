@@ -37,5 +37,6 @@ subprocess.check_call([sys.executable, "-m", "pip", "install"] + args)
 PY
 
 cd "$dest"
-git init -q . && git add -A >/dev/null 2>&1 || true
+git init -q .
+git add -A
 PATH=$venv/bin:$PATH "$venv/bin/ansible-test" sanity --python "$python" --color no "$@"
