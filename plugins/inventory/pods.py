@@ -178,7 +178,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     @staticmethod
     def _safe(pod):
         safe = dict((key, pod.get(key)) for key in _SAFE_FIELDS)
-        safe["envKeys"] = sorted(item.split("=", 1)[0] for item in pod.get("env") or [])
+        safe["env"] = ["%s=" % item.split("=", 1)[0] for item in pod.get("env") or []]  # names only
         return safe
 
     # -------------------------------------------------------------- filters
@@ -245,7 +245,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     @staticmethod
     def _hostvars(pod, prefix, port):
-        summary = _pods.summarize(dict(pod, env=["%s=" % key for key in pod.get("envKeys") or []]), port)
+        summary = _pods.summarize(pod, port)
         machine = pod.get("machine") or {}
         values = {
             "id": summary["id"],

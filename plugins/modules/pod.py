@@ -329,6 +329,13 @@ class PodTask:
         self.attempts = []
         self.drift = []
         self.created_id = None
+        self._gpu_catalogue = None
+
+    def gpu_catalogue(self):
+        """RunPod's GPU list, read once per run (names, memory, spot prices)."""
+        if self._gpu_catalogue is None:
+            self._gpu_catalogue = self.client.gpu_types(self.p["gpu_count"])
+        return self._gpu_catalogue
 
     # ---------------------------------------------------------------- lookup
     def find(self):
@@ -381,7 +388,7 @@ class PodTask:
             _client.check_cuda_version(version)
         for dc in p["data_center_ids"]:
             _client.check_id(dc, "data_center_ids")
-        gpus = _pods.resolve_gpus(p["gpu"], self.client.gpu_types(p["gpu_count"]), p["min_vram_gb"])
+        gpus = _pods.resolve_gpus(p["gpu"], self.gpu_catalogue(), p["min_vram_gb"])
         return dict(gpus=gpus, clouds=clouds, ports=ports, env=env)
 
     def public_key(self):
@@ -449,7 +456,7 @@ class PodTask:
         return None
 
     def spot_price(self, gpu, cloud):
-        for row in self.client.gpu_types(self.p["gpu_count"]):
+        for row in self.gpu_catalogue():
             if row["id"] == gpu:
                 return row["secureSpotPrice"] if cloud == "SECURE" else row["communitySpotPrice"]
         return None

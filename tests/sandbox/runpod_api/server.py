@@ -2,7 +2,6 @@
 
 import asyncio
 import collections
-import json
 import os
 
 from aiohttp import web
@@ -221,7 +220,3 @@ def make_app(world, api_key):
 
     app.on_cleanup.append(_close_backend)
     return app
-
-
-def dumps(obj):
-    return json.dumps(obj, indent=2, sort_keys=True)
