@@ -153,6 +153,9 @@ options:
 notes:
   - Port mappings change when a pod is stopped and started again; use the returned RV(ssh_port) or the
     P(funaudiochat.runpod.pods#inventory) inventory plugin rather than a remembered port.
+  - When RunPod does not answer a create (timeout, dropped connection, 5xx), the module looks the pod up
+    by name for up to 30 seconds and never sends a second create for it, so no duplicate is made; if the
+    pod has not appeared by then the task fails and running it again is safe.
 seealso:
   - module: funaudiochat.runpod.pod_info
   - module: funaudiochat.runpod.gpu_info
@@ -316,6 +319,7 @@ ARGUMENT_SPEC = dict(
 )
 
 POLL_SECONDS = 2.0
+SETTLE_SECONDS = 30  # how long an unanswered create is given to show up by name
 
 
 class PodTask:
@@ -446,11 +450,19 @@ class PodTask:
                 if isinstance(exc, (_client.InvalidValueError, _client.AuthError)):
                     raise
                 # The create may have happened even though it failed: look before trying again.
-                found = self.find_by_name()
+                # An unanswered create can still land later, so give it time to show up,
+                # and never send a second one (that is how duplicates are made).
+                settle = SETTLE_SECONDS if isinstance(exc, _client.UncertainError) else 0
+                found = _pods.wait_until(self.find_by_name, settle, POLL_SECONDS)
                 if found is not None:
                     attempt["result"] = "created (confirmed by name after: %s)" % exc
                     return found
                 attempt["result"] = "failed: %s" % exc
+                if isinstance(exc, _client.UncertainError):
+                    raise _client.UncertainError(
+                        "RunPod did not confirm creating pod %r (%s) and it has not appeared within %ds; "
+                        "run the task again: it finds the pod by name if the create went through"
+                        % (p["name"], exc, settle))
                 if not isinstance(exc, _client.TransientError):
                     raise
         return None

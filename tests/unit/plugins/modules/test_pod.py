@@ -1,5 +1,7 @@
 """The pod module against the sandbox: states, failover, no duplicates, wait, bad input."""
 
+import time
+
 import pytest
 
 from tests.helpers import run_module
@@ -100,6 +102,20 @@ def test_a_create_that_times_out_leaves_exactly_one(sandbox):
     sandbox.fault(kind="delay", seconds=4, operation="podFindAndDeployOnDemand")
     created = pod({"api_timeout": 2})
     assert created.get("failed") is not True, created
+    assert "confirmed by name" in created["attempts"][0]["result"]
+    time.sleep(3)  # well past the delayed create: it must not have made a second pod
+    assert names(sandbox) == ["fac-test"]
+
+
+def test_a_create_that_never_answers_fails_without_a_second_create(sandbox):
+    sandbox.fault(kind="drop", operation="podFindAndDeployOnDemand")
+    failed = pod({"wait": False})
+    assert failed["failed"] is True
+    assert "did not confirm creating pod 'fac-test'" in failed["msg"] and "run the task again" in failed["msg"]
+    creates = [r for r in sandbox.requests() if "podFindAndDeployOnDemand" in r["operations"]]
+    assert len(creates) == 1
+    assert names(sandbox) == []
+    assert pod({"wait": False})["changed"] is True
     assert names(sandbox) == ["fac-test"]
 
 
