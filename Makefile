@@ -7,12 +7,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 LINK := .collections/ansible_collections/funaudiochat/runpod
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv demo test test-full pytest lint sanity benchmark changelog clean
+.PHONY: help venv system-deps demo test test-full pytest molecule lint sanity benchmark changelog \
+        sandbox-image sandbox-up sandbox-down sandbox-clean clean
 
 help:
 	@echo "make demo        the main job against the offline sandbox"
@@ -20,7 +21,9 @@ help:
 	@echo "make test        unit + integration tests, ansible-lint, ansible-test sanity"
 	@echo "make test-full   make test plus the slow suites"
 	@echo "make benchmark   print the benchmark ratios"
-	@echo "make pytest | lint | sanity | changelog"
+	@echo "make pytest | molecule | lint | sanity | changelog"
+	@echo "make sandbox-up | sandbox-down | sandbox-image | sandbox-clean"
+	@echo "make system-deps apt-install podman, runc, debootstrap, ... when missing"
 
 venv: $(VENV)/.installed $(LINK)
 
@@ -36,12 +39,18 @@ $(LINK):
 demo: venv
 	bash scripts/demo.sh
 
-test: venv pytest lint sanity changelog
+system-deps:
+	bash scripts/install-system-deps.sh
+
+test: venv pytest molecule lint sanity changelog
 
 test-full: test
 
 pytest: venv
 	$(BIN)/python -m pytest tests/unit tests/integration -p no:cacheprovider $(PYTEST_ARGS)
+
+molecule: venv
+	bash scripts/molecule.sh
 
 lint: venv
 	$(BIN)/ansible-lint --profile production --offline
@@ -54,6 +63,18 @@ benchmark: venv
 
 changelog: venv
 	$(BIN)/antsibull-changelog lint
+
+sandbox-image: venv
+	$(BIN)/python -m tests.sandbox image
+
+sandbox-up: venv
+	$(BIN)/python -m tests.sandbox up
+
+sandbox-down: venv
+	$(BIN)/python -m tests.sandbox down
+
+sandbox-clean: venv
+	$(BIN)/python -m tests.sandbox clean
 
 clean:
 	rm -rf $(VENV) .collections tests/output .pytest_cache

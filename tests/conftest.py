@@ -1,11 +1,15 @@
 """Shared fixtures: the collection on sys.path and a sandbox RunPod API per test session."""
 
 import os
+import secrets
+import subprocess
 import sys
 
 import pytest
 
+from tests.sandbox import podman
 from tests.sandbox.control import REPO_ROOT, SandboxAPI
+from tests.sandbox.pod_image import ensure_image
 
 COLLECTIONS = os.path.join(REPO_ROOT, ".collections")
 LINK = os.path.join(COLLECTIONS, "ansible_collections", "funaudiochat", "runpod")
@@ -23,20 +27,68 @@ def _link_collection():
 _link_collection()
 
 
-@pytest.fixture(scope="session")
-def sandbox_api(tmp_path_factory):
-    """One sandbox RunPod API (memory backend) for the whole test session."""
-    state = tmp_path_factory.mktemp("sandbox") / "state.json"
-    api = SandboxAPI(str(state)).start()
-    saved = {key: os.environ.get(key) for key in api.env()}
-    os.environ.update(api.env())
-    yield api
-    api.stop()
+def _exported(env):
+    """Set env vars for the duration of a fixture (modules and the SDK read them)."""
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    return saved
+
+
+def _restore(saved):
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def sandbox_api(tmp_path_factory):
+    """One sandbox RunPod API (memory backend) for the whole test session."""
+    state = tmp_path_factory.mktemp("sandbox") / "state.json"
+    api = SandboxAPI(str(state)).start()
+    saved = _exported(api.env())
+    yield api
+    api.stop()
+    _restore(saved)
+
+
+@pytest.fixture(scope="session")
+def podman_api(tmp_path_factory):
+    """A sandbox RunPod API whose pods are real containers (podman backend).
+
+    The pod image is built on first use (cached after). Every container and
+    volume this session made is removed afterwards, whatever the outcome.
+    """
+    image = ensure_image()
+    home = tmp_path_factory.mktemp("podman-sandbox")
+    key = home / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    instance = "pytest-" + secrets.token_hex(4)
+    api = SandboxAPI(str(home / "state.json"), extra_args=["--backend", "podman", "--instance", instance],
+                     extra_env={"SANDBOX_POD_IMAGE": image})
+    api.instance = instance
+    api.ssh_key = str(key)
+    api.public_key = (home / "id_ed25519.pub").read_text(encoding="utf-8").strip()
+    api.start()
+    try:
+        yield api
+    finally:
+        api.stop()
+        podman.remove_labelled(instance)
+
+
+@pytest.fixture
+def podman_sandbox(podman_api, monkeypatch):
+    """The podman-backed sandbox, emptied (containers included) before the test.
+
+    Its URL and key are exported for this test only, so tests on the memory
+    sandbox in the same worker keep theirs.
+    """
+    podman_api.reset()
+    for key, value in podman_api.env().items():
+        monkeypatch.setenv(key, value)
+    return podman_api
 
 
 @pytest.fixture

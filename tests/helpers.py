@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 from tests.sandbox.control import REPO_ROOT
 
@@ -106,3 +107,24 @@ def unwrap_unsafe(value):
     if isinstance(value, list):
         return [unwrap_unsafe(item) for item in value]
     return value
+
+
+def ssh(host, port, key, command, timeout=60):
+    """Run a command on a pod as root over real SSH; returns the CompletedProcess."""
+    return subprocess.run(
+        ["ssh", "-i", key, "-p", str(port), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+         "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5",
+         "root@%s" % host, command],
+        capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def wait_for_ssh(host, port, key, timeout=60):
+    """Retry a trivial SSH command until the pod's sshd takes the key; returns seconds waited."""
+    started = time.monotonic()
+    while True:
+        proc = ssh(host, port, key, "true", timeout=30)
+        if proc.returncode == 0:
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise AssertionError("no SSH to %s:%s after %ss: %s" % (host, port, timeout, proc.stderr.strip()))
+        time.sleep(0.2)

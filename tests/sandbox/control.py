@@ -14,15 +14,16 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 class SandboxAPI:
     """A running ``python -m tests.sandbox.runpod_api`` process."""
 
-    def __init__(self, state_file, api_key=None, extra_args=()):
+    def __init__(self, state_file, api_key=None, extra_args=(), extra_env=None):
         self.state_file = state_file
         self.api_key = api_key or "sandbox-" + secrets.token_hex(12)
         self.extra_args = list(extra_args)
+        self.extra_env = dict(extra_env or {})
         self.process = None
         self.url = None
 
     def start(self, timeout=30):
-        env = dict(os.environ, SANDBOX_RUNPOD_API_KEY=self.api_key)
+        env = dict(os.environ, SANDBOX_RUNPOD_API_KEY=self.api_key, **self.extra_env)
         cmd = [sys.executable, "-m", "tests.sandbox.runpod_api", "--port", "0",
                "--state", self.state_file] + self.extra_args
         self.process = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,

@@ -20,15 +20,25 @@ def parse_args(argv=None):
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--state", default=None, help="JSON file the account is kept in")
     parser.add_argument("--api-key", default=os.environ.get("SANDBOX_RUNPOD_API_KEY", "sandbox-key"))
-    parser.add_argument("--backend", choices=("memory",), default="memory")
+    parser.add_argument("--backend", choices=("memory", "podman"), default="memory",
+                        help="memory: pods are records; podman: pods are containers reached over SSH")
+    parser.add_argument("--instance", default=None,
+                        help="podman backend: label value marking this sandbox's containers")
     parser.add_argument("--boot-seconds", type=float, default=None)
     parser.add_argument("--no-ssh-banner", action="store_true",
                         help="memory backend: do not answer pods' SSH ports")
     return parser.parse_args(argv)
 
 
+def make_backend(args):
+    if args.backend == "podman":
+        from .podman_backend import PodmanBackend  # pylint: disable=import-outside-toplevel
+        return PodmanBackend(args.instance or "sandbox-%d" % os.getpid())
+    return MemoryBackend(ssh_banner=not args.no_ssh_banner)
+
+
 async def serve(args):
-    world = World(args.state, MemoryBackend(ssh_banner=not args.no_ssh_banner))
+    world = World(args.state, make_backend(args))
     if args.boot_seconds is not None:
         world.config["boot_seconds"] = args.boot_seconds
     app = make_app(world, args.api_key)

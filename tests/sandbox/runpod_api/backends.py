@@ -27,7 +27,7 @@ class MemoryBackend:
     def start(self, pod):
         """Give a pod that just became ready its public port mapping."""
         mapping = {}
-        for spec in _port_specs(pod.get("ports")):
+        for spec in port_specs(pod.get("ports")):
             private, kind = spec
             if private == 22 and kind == "tcp" and self.ssh_banner:
                 mapping[f"{private}/{kind}"] = self._listen(pod["id"])
@@ -47,6 +47,9 @@ class MemoryBackend:
 
     def remove(self, pod):
         self._close(pod["id"])
+
+    def remove_network_volume(self, volume_id):
+        """Network volumes are records only here."""
 
     def close(self):
         for pod_id in list(self._listeners):
@@ -88,7 +91,7 @@ async def _banner(reader, writer):
         writer.close()
 
 
-def _port_specs(ports):
+def port_specs(ports):
     """Parse RunPod's ``"22/tcp,8002/http"`` into ``[(22, "tcp"), (8002, "http")]``."""
     specs = []
     for item in (ports or "").split(","):

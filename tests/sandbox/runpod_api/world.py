@@ -74,6 +74,8 @@ class World:
     def reset(self):
         for pod in self.state["pods"].values():
             self.backend.remove(pod)
+        for volume_id in self.state["network_volumes"]:
+            self.backend.remove_network_volume(volume_id)
         self.state = _empty_state()
         self.save()
 
@@ -197,6 +199,7 @@ class World:
             "gpuTypeId": gpu_id,
             "cloudType": cloud,
             "gpuCount": count,
+            "cudaVersion": self.state["stock"][gpu_id].get("cuda"),
             "containerDiskInGb": inp.get("containerDiskInGb") or (template or {}).get("containerDiskInGb") or 10,
             "volumeInGb": inp.get("volumeInGb") or (template or {}).get("volumeInGb") or 0,
             "volumeMountPath": inp.get("volumeMountPath") or (template or {}).get("volumeMountPath") or "/workspace",
@@ -409,6 +412,7 @@ class World:
             raise SandboxError(f"Network volume not found: {volume_id}")
         if any(p["networkVolumeId"] == volume_id for p in self.state["pods"].values()):
             raise SandboxError("Network volume is attached to a pod and cannot be deleted.")
+        self.backend.remove_network_volume(volume_id)
         del self.state["network_volumes"][volume_id]
         self.save()
 

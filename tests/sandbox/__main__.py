@@ -1,0 +1,50 @@
+"""``python -m tests.sandbox up|env|down|image|clean``: the offline RunPod world in the background.
+
+  up      build the pod image if needed, start the sandbox (harmless when up)
+  env     print `export` lines for a shell: eval "$(python -m tests.sandbox env)"
+  down    stop the sandbox and remove every pod container and volume it made
+  image   build (or find) the pod image and print its tag
+  clean   remove the containers and volumes of every sandbox, running or not
+"""
+
+import argparse
+import shlex
+import sys
+
+from . import podman
+from .pod_image import ensure_image
+from .stack import SandboxStack
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m tests.sandbox", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("up", "env", "down", "image", "clean"))
+    parser.add_argument("--state-dir", default=None, help="default: tests/sandbox/state")
+    parser.add_argument("--boot-seconds", type=float, default=None,
+                        help="up: seconds before a new pod's container starts")
+    args = parser.parse_args(argv)
+    stack = SandboxStack(args.state_dir)
+    try:
+        if args.command == "up":
+            info = stack.up(boot_seconds=args.boot_seconds)
+            print("sandbox up: RunPod API at %s, pod image %s" % (info["url"], info["image"]))
+        elif args.command == "env":
+            for key, value in stack.env().items():
+                print("export %s=%s" % (key, shlex.quote(value)))
+        elif args.command == "down":
+            containers, volumes = stack.down()
+            print("sandbox down: removed %d container(s), %d volume(s)" % (len(containers), len(volumes)))
+        elif args.command == "image":
+            print(ensure_image())
+        else:
+            containers, volumes = podman.remove_labelled()
+            print("removed %d container(s), %d volume(s)" % (len(containers), len(volumes)))
+    except (RuntimeError, OSError) as exc:
+        print("python -m tests.sandbox %s: %s" % (args.command, exc), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

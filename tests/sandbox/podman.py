@@ -1,0 +1,54 @@
+"""The one place the sandbox runs the ``podman`` CLI (with the project's containers.conf)."""
+
+import json
+import os
+import shutil
+import subprocess
+
+CONTAINERS_CONF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "containers.conf")
+
+# Every container and volume the sandbox makes carries this label; the value
+# names the sandbox instance, so one sandbox never touches another's pods.
+LABEL = "io.funaudiochat.sandbox"
+
+
+class PodmanError(RuntimeError):
+    """A podman command failed; the message carries its stderr."""
+
+
+def environment():
+    return dict(os.environ, CONTAINERS_CONF=CONTAINERS_CONF)
+
+
+def available():
+    return shutil.which("podman") is not None
+
+
+def run(*args, check=True, timeout=300):
+    """Run ``podman ARGS`` and return its stdout (text)."""
+    if not available():
+        raise PodmanError("podman is not installed: run `apt-get install podman runc` (or `make sandbox-deps`)")
+    proc = subprocess.run(["podman", *args], env=environment(), capture_output=True,
+                          timeout=timeout, check=False)
+    if check and proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise PodmanError("podman %s: %s" % (args[0], err[-1] if err else "exit %d" % proc.returncode))
+    return proc.stdout.decode(errors="replace")
+
+
+def image_exists(tag):
+    return subprocess.run(["podman", "image", "exists", tag], env=environment(), check=False,
+                          capture_output=True).returncode == 0
+
+
+def remove_labelled(instance=None):
+    """Remove the sandbox's containers and volumes (one instance's, or every instance's)."""
+    selector = "label=%s=%s" % (LABEL, instance) if instance else "label=" + LABEL
+    names = run("ps", "-a", "--filter", selector, "--format", "{{.Names}}").split()
+    if names:
+        run("rm", "-f", "-t", "0", *names)
+    volumes = json.loads(run("volume", "ls", "--filter", selector, "--format", "json") or "[]")
+    volume_names = [v["Name"] for v in volumes]
+    if volume_names:
+        run("volume", "rm", "-f", *volume_names)
+    return names, volume_names

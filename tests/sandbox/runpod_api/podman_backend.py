@@ -1,0 +1,149 @@
+"""Sandbox pods as real containers (``--backend podman``).
+
+Each running pod is a container of the sandbox pod image with its TCP ports
+published on 127.0.0.1. As on RunPod:
+
+* the container disk lives only as long as the container: stop removes the
+  container, resume starts a fresh one with new host ports;
+* the volume disk (``volumeInGb`` > 0) is a podman volume mounted at
+  ``volumeMountPath`` that survives stop/resume and goes with terminate;
+* a network volume is a podman volume of its own that outlives its pods.
+
+The pod's env reaches the container, plus RUNPOD_POD_ID, RUNPOD_PUBLIC_IP,
+RUNPOD_TCP_PORT_<n>, RUNPOD_GPU_COUNT and what the sandbox nvidia-smi reports.
+"""
+
+import os
+import socket
+
+from .. import podman
+from ..pod_image import ensure_image
+from . import catalogue
+from .backends import port_specs
+
+HOST_CA_BUNDLE = os.environ.get("SANDBOX_HOST_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+POD_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def container_name(pod_id):
+    return "runpod-sandbox-" + pod_id
+
+
+def volume_disk_name(pod_id):
+    return "runpod-sandbox-volume-" + pod_id
+
+
+def network_volume_name(volume_id):
+    return "runpod-sandbox-network-volume-" + volume_id
+
+
+def _free_port():
+    """A free 127.0.0.1 port, chosen before the container starts so RUNPOD_TCP_PORT_<n> can carry it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PodmanBackend:
+    """Pods as podman containers reached over real SSH."""
+
+    name = "podman"
+
+    def __init__(self, instance, image=None):
+        self.instance = instance
+        self.image = image or os.environ.get("SANDBOX_POD_IMAGE") or ensure_image()
+        self._checked = set()
+
+    # -------------------------------------------------------------- hooks
+    def start(self, pod):
+        mapping = {}
+        publish = []
+        for private, kind in port_specs(pod.get("ports")):
+            if kind == "tcp":
+                public = _free_port()
+                publish += ["-p", "127.0.0.1:%d:%d/tcp" % (public, private)]
+            else:
+                public = private  # RunPod serves http ports through its proxy, not a public port
+            mapping["%d/%s" % (private, kind)] = public
+        self._run(pod, mapping, publish)
+        self._checked.add(pod["id"])
+        return mapping
+
+    def ensure(self, pod):
+        """After a sandbox restart, bring back the container of a pod that should be running."""
+        if pod["id"] in self._checked:
+            return
+        self._checked.add(pod["id"])
+        state = podman.run("ps", "-a", "--filter", "name=^%s$" % container_name(pod["id"]),
+                           "--format", "{{.State}}").strip()
+        if state == "running":
+            return
+        if state:
+            podman.run("start", container_name(pod["id"]))
+            return
+        publish = []
+        for key, public in pod["publicPorts"].items():
+            private, _sep, kind = key.partition("/")
+            if kind == "tcp":
+                publish += ["-p", "127.0.0.1:%d:%s/tcp" % (public, private)]
+        self._run(pod, pod["publicPorts"], publish)
+
+    def stop(self, pod):
+        self._checked.discard(pod["id"])
+        podman.run("rm", "-f", "-t", "2", "--ignore", container_name(pod["id"]))
+
+    def remove(self, pod):
+        self.stop(pod)
+        podman.run("volume", "rm", "-f", volume_disk_name(pod["id"]), check=False)
+
+    def remove_network_volume(self, volume_id):
+        podman.run("volume", "rm", "-f", network_volume_name(volume_id), check=False)
+
+    def close(self):
+        """Containers outlive the API process (as pods outlive a console session)."""
+
+    # ------------------------------------------------------------ helpers
+    def _run(self, pod, mapping, publish):
+        gpu = catalogue.gpu_type(pod["gpuTypeId"]) or {}
+        env = {item["key"]: item["value"] for item in pod.get("env") or []}
+        env.update({
+            "RUNPOD_POD_ID": pod["id"],
+            "RUNPOD_PUBLIC_IP": "127.0.0.1",
+            "RUNPOD_GPU_COUNT": str(pod["gpuCount"]),
+            "RUNPOD_DC_ID": pod["dataCenterId"],
+            "SANDBOX_GPU_NAME": pod["gpuTypeId"],  # nvidia-smi prints the full name, e.g. "NVIDIA A40"
+            "SANDBOX_GPU_MEMORY_MIB": str(int(gpu.get("memoryInGb", 24)) * 1024 - 1000),
+            "SANDBOX_CUDA_VERSION": pod.get("cudaVersion") or "12.8",
+            "PIP_CERT": POD_CA_BUNDLE,
+            "REQUESTS_CA_BUNDLE": POD_CA_BUNDLE,
+            "SSL_CERT_FILE": POD_CA_BUNDLE,
+        })
+        for key, public in mapping.items():
+            private, _sep, kind = key.partition("/")
+            if kind == "tcp":
+                env["RUNPOD_TCP_PORT_%s" % private] = str(public)
+        label = "%s=%s" % (podman.LABEL, self.instance)
+        args = ["run", "-d", "--name", container_name(pod["id"]), "--hostname", pod["id"],
+                "--label", label, "--label", "io.funaudiochat.sandbox.pod=" + pod["id"]]
+        args += publish
+        for key, value in env.items():
+            args += ["-e", "%s=%s" % (key, value)]
+        if os.path.exists(HOST_CA_BUNDLE):
+            args += ["-v", "%s:/etc/runpod-sandbox/host-ca-bundle.crt:ro" % HOST_CA_BUNDLE]
+        mount = self._volume(pod, label)
+        if mount:
+            args += ["-v", "%s:%s" % (mount, pod["volumeMountPath"])]
+        podman.run("rm", "-f", "-t", "0", "--ignore", container_name(pod["id"]))
+        podman.run(*args, self.image)
+
+    @staticmethod
+    def _volume(pod, label):
+        if pod.get("networkVolumeId"):
+            name = network_volume_name(pod["networkVolumeId"])
+        elif pod.get("volumeInGb"):
+            name = volume_disk_name(pod["id"])
+        else:
+            return None
+        if not podman.run("volume", "ls", "-q", "--filter", "name=^%s$" % name).strip():
+            podman.run("volume", "create", "--label", label, name)
+        return name
