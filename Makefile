@@ -36,7 +36,7 @@ $(LINK):
 	mkdir -p $(dir $(LINK))
 	ln -sfn ../../.. $(LINK)
 
-demo: venv
+demo: venv system-deps
 	bash scripts/demo.sh
 
 system-deps:

@@ -2,12 +2,13 @@
 
 import sys
 
-from benchmarks import api_get_pods, fanout, inventory
+from benchmarks import api_get_pods, fanout, inventory, podman_pods
 
 BENCHMARKS = {
     "api_get_pods": api_get_pods.main,
     "inventory": inventory.main,
     "fanout": fanout.main,
+    "podman_pods": podman_pods.main,
 }
 
 

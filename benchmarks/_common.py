@@ -13,10 +13,11 @@ BIN = os.path.dirname(sys.executable)
 
 
 @contextlib.contextmanager
-def sandbox(*extra_args):
+def sandbox(*extra_args, extra_env=None):
     """A fresh sandbox API whose URL and key are exported to this process's environment."""
     with tempfile.TemporaryDirectory() as tmp, SandboxAPI(os.path.join(tmp, "state.json"),
-                                                          extra_args=list(extra_args)) as api:
+                                                          extra_args=list(extra_args),
+                                                          extra_env=extra_env) as api:
         saved = dict(os.environ)
         os.environ.update(api.env())
         try:

@@ -1,0 +1,70 @@
+"""``python -m tests.sandbox up|env|down``: the background sandbox an operator or make target uses."""
+
+import os
+import shlex
+import subprocess
+import sys
+
+import pytest
+import runpod
+
+from tests.helpers import ssh, wait_for_ssh
+from tests.sandbox import podman
+from tests.sandbox.control import REPO_ROOT
+
+pytestmark = pytest.mark.xdist_group("podman")
+
+
+def sandbox(state_dir, *args):
+    return subprocess.run([sys.executable, "-m", "tests.sandbox", *args, "--state-dir", str(state_dir)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
+
+
+def parse_env(text):
+    env = {}
+    for line in text.splitlines():
+        assert line.startswith("export "), line
+        key, _sep, value = line[len("export "):].partition("=")
+        env[key] = shlex.split(value)[0]
+    return env
+
+
+def test_up_env_down(tmp_path, monkeypatch):
+    state_dir = tmp_path / "sandbox"
+    instance = None
+    try:
+        first = sandbox(state_dir, "up")
+        assert first.returncode == 0, first.stderr
+        info_before = (state_dir / "sandbox.json").read_text()
+        again = sandbox(state_dir, "up")
+        assert again.returncode == 0 and (state_dir / "sandbox.json").read_text() == info_before
+        assert oct((state_dir / "sandbox.json").stat().st_mode & 0o777) == "0o600"
+
+        env = parse_env(sandbox(state_dir, "env").stdout)
+        for key in ("RUNPOD_API_BASE_URL", "RUNPOD_API_KEY", "SANDBOX_SSH_KEY", "SANDBOX_SSH_PUBLIC_KEY_FILE",
+                    "ANSIBLE_PRIVATE_KEY_FILE", "ANSIBLE_SSH_ARGS"):
+            assert env.get(key), key
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        runpod.api_key = env["RUNPOD_API_KEY"]
+        with open(env["SANDBOX_SSH_PUBLIC_KEY_FILE"], encoding="utf-8") as handle:
+            created = runpod.create_pod("fac-stack", "runpod/pytorch:sandbox", "NVIDIA A40", ports="22/tcp",
+                                        env={"PUBLIC_KEY": handle.read().strip()})
+        pod = runpod.get_pod(created["id"])
+        port = next(p["publicPort"] for p in pod["runtime"]["ports"] if p["privatePort"] == 22)
+        wait_for_ssh("127.0.0.1", port, env["SANDBOX_SSH_KEY"])
+        assert ssh("127.0.0.1", port, env["SANDBOX_SSH_KEY"], "hostname").stdout.strip() == created["id"]
+        instance = env["SANDBOX_INSTANCE"]
+        assert podman.run("ps", "--filter", "label=%s=%s" % (podman.LABEL, instance), "--format", "{{.Names}}").split()
+    finally:
+        down = sandbox(state_dir, "down")
+    assert down.returncode == 0, down.stderr
+    assert "removed 1 container(s)" in down.stdout
+    assert podman.run("ps", "-a", "--filter", "label=%s=%s" % (podman.LABEL, instance), "--format", "{{.Names}}") == ""
+    assert not os.path.exists(state_dir / "sandbox.json")
+    assert sandbox(state_dir, "env").returncode == 1
+
+
+def test_down_when_nothing_is_up_is_harmless(tmp_path):
+    result = sandbox(tmp_path / "never-up", "down")
+    assert result.returncode == 0 and "removed 0 container(s)" in result.stdout
