@@ -1,7 +1,9 @@
 """``python -m tests.sandbox up|env|down``: the background sandbox an operator or make target uses."""
 
+import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 
@@ -56,6 +58,17 @@ def test_up_env_down(tmp_path, monkeypatch):
         assert ssh("127.0.0.1", port, env["SANDBOX_SSH_KEY"], "hostname").stdout.strip() == created["id"]
         instance = env["SANDBOX_INSTANCE"]
         assert podman.run("ps", "--filter", "label=%s=%s" % (podman.LABEL, instance), "--format", "{{.Names}}").split()
+
+        # The API dies and the pod's container is lost: `up` carries on with the same
+        # account and brings the pod back on the port RunPod reported.
+        os.kill(json.loads((state_dir / "sandbox.json").read_text())["pid"], signal.SIGKILL)
+        podman.run("rm", "-f", "-t", "0", "runpod-sandbox-" + created["id"])
+        assert sandbox(state_dir, "up").returncode == 0
+        assert parse_env(sandbox(state_dir, "env").stdout)["RUNPOD_API_KEY"] == env["RUNPOD_API_KEY"]
+        monkeypatch.setenv("RUNPOD_API_BASE_URL", parse_env(sandbox(state_dir, "env").stdout)["RUNPOD_API_BASE_URL"])
+        [back] = runpod.get_pods()
+        assert next(p["publicPort"] for p in back["runtime"]["ports"] if p["privatePort"] == 22) == port
+        wait_for_ssh("127.0.0.1", port, env["SANDBOX_SSH_KEY"])
     finally:
         down = sandbox(state_dir, "down")
     assert down.returncode == 0, down.stderr

@@ -79,8 +79,11 @@ class SandboxStack:
         os.chmod(self.state_dir, 0o700)
         image = ensure_image()
         self._ensure_ssh_key()
-        instance = "sandbox-" + secrets.token_hex(4)
-        api_key = "sandbox-" + secrets.token_hex(12)
+        # After a crash, carry on with the same account: its pods' containers
+        # carry the old instance label and the persisted state names them.
+        previous = self.info() or {}
+        instance = previous.get("instance") or "sandbox-" + secrets.token_hex(4)
+        api_key = previous.get("api_key") or "sandbox-" + secrets.token_hex(12)
         log_path = os.path.join(self.state_dir, "api.log")
         cmd = [sys.executable, "-m", "tests.sandbox.runpod_api", "--port", "0", "--backend", "podman",
                "--instance", instance, "--state", os.path.join(self.state_dir, "runpod.json")]
