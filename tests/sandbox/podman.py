@@ -16,19 +16,25 @@ class PodmanError(RuntimeError):
     """A podman command failed; the message carries its stderr."""
 
 
-def environment():
-    return dict(os.environ, CONTAINERS_CONF=CONTAINERS_CONF)
+def environment(extra=None):
+    env = dict(os.environ, CONTAINERS_CONF=CONTAINERS_CONF)
+    env.update(extra or {})
+    return env
 
 
 def available():
     return shutil.which("podman") is not None
 
 
-def run(*args, check=True, timeout=300):
-    """Run ``podman ARGS`` and return its stdout (text)."""
+def run(*args, check=True, timeout=300, env=None):
+    """Run ``podman ARGS`` and return its stdout (text).
+
+    ``env`` adds variables to podman's own environment: ``-e NAME`` (no value)
+    hands them to a container without putting their values on a command line.
+    """
     if not available():
         raise PodmanError("podman is not installed: run `apt-get install podman runc` (or `make sandbox-deps`)")
-    proc = subprocess.run(["podman", *args], env=environment(), capture_output=True,
+    proc = subprocess.run(["podman", *args], env=environment(env), capture_output=True,
                           timeout=timeout, check=False)
     if check and proc.returncode != 0:
         err = proc.stderr.decode(errors="replace").strip().splitlines()

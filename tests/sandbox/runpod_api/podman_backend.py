@@ -57,15 +57,10 @@ class PodmanBackend:
     # -------------------------------------------------------------- hooks
     def start(self, pod):
         mapping = {}
-        publish = []
         for private, kind in port_specs(pod.get("ports")):
-            if kind == "tcp":
-                public = _free_port()
-                publish += ["-p", "127.0.0.1:%d:%d/tcp" % (public, private)]
-            else:
-                public = private  # RunPod serves http ports through its proxy, not a public port
-            mapping["%d/%s" % (private, kind)] = public
-        self._run(pod, mapping, publish)
+            # RunPod serves http ports through its proxy, not on a public port.
+            mapping["%d/%s" % (private, kind)] = _free_port() if kind == "tcp" else private
+        self._run(pod, mapping)
         self._checked.add(pod["id"])
         return mapping
 
@@ -81,12 +76,7 @@ class PodmanBackend:
         if state:
             podman.run("start", container_name(pod["id"]))
             return
-        publish = []
-        for key, public in pod["publicPorts"].items():
-            private, _sep, kind = key.partition("/")
-            if kind == "tcp":
-                publish += ["-p", "127.0.0.1:%d:%s/tcp" % (public, private)]
-        self._run(pod, pod["publicPorts"], publish)
+        self._run(pod, pod["publicPorts"])
 
     def stop(self, pod):
         self._checked.discard(pod["id"])
@@ -103,7 +93,8 @@ class PodmanBackend:
         """Containers outlive the API process (as pods outlive a console session)."""
 
     # ------------------------------------------------------------ helpers
-    def _run(self, pod, mapping, publish):
+    def _run(self, pod, mapping):
+        """Start the pod's container with ``mapping`` ({"22/tcp": host port}) published on 127.0.0.1."""
         gpu = catalogue.gpu_type(pod["gpuTypeId"]) or {}
         env = {item["key"]: item["value"] for item in pod.get("env") or []}
         env.update({
@@ -118,23 +109,23 @@ class PodmanBackend:
             "REQUESTS_CA_BUNDLE": POD_CA_BUNDLE,
             "SSL_CERT_FILE": POD_CA_BUNDLE,
         })
+        label = "%s=%s" % (podman.LABEL, self.instance)
+        args = ["run", "-d", "--name", container_name(pod["id"]), "--hostname", pod["id"],
+                "--label", label, "--label", "io.funaudiochat.sandbox.pod=" + pod["id"]]
         for key, public in mapping.items():
             private, _sep, kind = key.partition("/")
             if kind == "tcp":
                 env["RUNPOD_TCP_PORT_%s" % private] = str(public)
-        label = "%s=%s" % (podman.LABEL, self.instance)
-        args = ["run", "-d", "--name", container_name(pod["id"]), "--hostname", pod["id"],
-                "--label", label, "--label", "io.funaudiochat.sandbox.pod=" + pod["id"]]
-        args += publish
-        for key, value in env.items():
-            args += ["-e", "%s=%s" % (key, value)]
+                args += ["-p", "127.0.0.1:%d:%s/tcp" % (public, private)]
+        for key in env:
+            args += ["-e", key]  # the value comes from podman's environment, never its command line
         if os.path.exists(HOST_CA_BUNDLE):
             args += ["-v", "%s:/etc/runpod-sandbox/host-ca-bundle.crt:ro" % HOST_CA_BUNDLE]
         mount = self._volume(pod, label)
         if mount:
             args += ["-v", "%s:%s" % (mount, pod["volumeMountPath"])]
         podman.run("rm", "-f", "-t", "0", "--ignore", container_name(pod["id"]))
-        podman.run(*args, self.image)
+        podman.run(*args, self.image, env=env)
 
     @staticmethod
     def _volume(pod, label):
