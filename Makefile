@@ -46,8 +46,11 @@ test: venv pytest molecule lint sanity changelog
 
 test-full: test
 
+# Session fixtures remove their pod containers; the clean afterwards also
+# catches what a killed worker left, and keeps pytest's exit status.
 pytest: venv
-	$(BIN)/python -m pytest tests/unit tests/integration -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/unit tests/integration -p no:cacheprovider $(PYTEST_ARGS); \
+	status=$$?; $(BIN)/python -m tests.sandbox clean --prefix pytest- >/dev/null; exit $$status
 
 molecule: venv
 	bash scripts/molecule.sh

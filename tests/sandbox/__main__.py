@@ -5,6 +5,7 @@
   down    stop the sandbox and remove every pod container and volume it made
   image   build (or find) the pod image and print its tag
   clean   remove the containers and volumes of every sandbox, running or not
+          (--prefix pytest- only those of test sessions)
 """
 
 import argparse
@@ -23,6 +24,8 @@ def main(argv=None):
     parser.add_argument("--state-dir", default=None, help="default: tests/sandbox/state")
     parser.add_argument("--boot-seconds", type=float, default=None,
                         help="up: seconds before a new pod's container starts")
+    parser.add_argument("--prefix", default=None,
+                        help="clean: only sandboxes whose instance name starts with this")
     args = parser.parse_args(argv)
     stack = SandboxStack(args.state_dir)
     try:
@@ -38,7 +41,7 @@ def main(argv=None):
         elif args.command == "image":
             print(ensure_image())
         else:
-            containers, volumes = podman.remove_labelled()
+            containers, volumes = podman.remove_labelled(prefix=args.prefix)
             print("removed %d container(s), %d volume(s)" % (len(containers), len(volumes)))
     except (RuntimeError, OSError) as exc:
         print("python -m tests.sandbox %s: %s" % (args.command, exc), file=sys.stderr)

@@ -47,14 +47,23 @@ def image_exists(tag):
                           capture_output=True).returncode == 0
 
 
-def remove_labelled(instance=None):
-    """Remove the sandbox's containers and volumes (one instance's, or every instance's)."""
+def remove_labelled(instance=None, prefix=None):
+    """Remove sandbox containers and volumes: one instance's, those whose instance starts with ``prefix``, or all."""
     selector = "label=%s=%s" % (LABEL, instance) if instance else "label=" + LABEL
-    names = run("ps", "-a", "--filter", selector, "--format", "{{.Names}}").split()
+    names = [c["Names"][0] for c in _listed("ps", "-a", "--filter", selector, "--format", "json")
+             if _owned(c.get("Labels"), prefix)]
     if names:
         run("rm", "-f", "-t", "0", *names)
-    volumes = json.loads(run("volume", "ls", "--filter", selector, "--format", "json") or "[]")
-    volume_names = [v["Name"] for v in volumes]
+    volume_names = [v["Name"] for v in _listed("volume", "ls", "--filter", selector, "--format", "json")
+                    if _owned(v.get("Labels"), prefix)]
     if volume_names:
         run("volume", "rm", "-f", *volume_names)
     return names, volume_names
+
+
+def _listed(*args):
+    return json.loads(run(*args) or "[]") or []
+
+
+def _owned(labels, prefix):
+    return prefix is None or (labels or {}).get(LABEL, "").startswith(prefix)
