@@ -32,8 +32,7 @@ def run(*args, check=True, timeout=300, env=None):
     ``env`` adds variables to podman's own environment: ``-e NAME`` (no value)
     hands them to a container without putting their values on a command line.
     """
-    if not available():
-        raise PodmanError("podman is not installed: run `apt-get install podman runc` (or `make sandbox-deps`)")
+    _require()
     proc = subprocess.run(["podman", *args], env=environment(env), capture_output=True,
                           timeout=timeout, check=False)
     if check and proc.returncode != 0:
@@ -43,8 +42,14 @@ def run(*args, check=True, timeout=300, env=None):
 
 
 def image_exists(tag):
+    _require()
     return subprocess.run(["podman", "image", "exists", tag], env=environment(), check=False,
                           capture_output=True).returncode == 0
+
+
+def _require():
+    if not available():
+        raise PodmanError("podman is not installed: run `make system-deps` (apt-get install podman runc)")
 
 
 def remove_labelled(instance=None, prefix=None):

@@ -68,7 +68,7 @@ def _log(message):
 
 def _build_base(tag):
     if shutil.which("debootstrap") is None:
-        raise podman.PodmanError("debootstrap is not installed: run `apt-get install debootstrap`")
+        raise podman.PodmanError("debootstrap is not installed: run `make system-deps` (apt-get install debootstrap)")
     work = os.path.join(CACHE_DIR, "rootfs")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(CACHE_DIR, exist_ok=True)
