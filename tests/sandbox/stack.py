@@ -18,9 +18,9 @@ import urllib.error
 import urllib.request
 
 from . import podman
+from .control import REPO_ROOT
 from .pod_image import ensure_image
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_STATE_DIR = os.path.join(REPO_ROOT, "tests", "sandbox", "state")
 
 

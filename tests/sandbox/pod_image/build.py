@@ -15,6 +15,7 @@ the image already built.
 
 import fcntl
 import hashlib
+import inspect
 import os
 import shutil
 import subprocess
@@ -22,10 +23,10 @@ import sys
 import time
 
 from .. import podman
+from ..control import REPO_ROOT
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FILES = os.path.join(HERE, "files")
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 CACHE_DIR = os.path.join(REPO_ROOT, ".cache", "sandbox")
 
 SUITE = "bookworm"
@@ -47,9 +48,8 @@ def _digest(*parts):
 
 
 def base_tag():
-    with open(__file__, "rb") as handle:  # the debootstrap steps live here
-        recipe = handle.read()
-    return "%s:%s" % (BASE_REPO, _digest(SUITE, MIRROR, " ".join(PACKAGES), recipe))
+    # The recipe is the package list and the steps of _build_base, not the rest of this file.
+    return "%s:%s" % (BASE_REPO, _digest(SUITE, MIRROR, " ".join(PACKAGES), inspect.getsource(_build_base)))
 
 
 def image_tag():
