@@ -6,6 +6,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 import runpod
@@ -44,7 +45,7 @@ def test_up_env_down(tmp_path, monkeypatch):
 
         env = parse_env(sandbox(state_dir, "env").stdout)
         for key in ("RUNPOD_API_BASE_URL", "RUNPOD_API_KEY", "SANDBOX_SSH_KEY", "SANDBOX_SSH_PUBLIC_KEY_FILE",
-                    "ANSIBLE_PRIVATE_KEY_FILE", "ANSIBLE_SSH_ARGS"):
+                    "HF_ENDPOINT", "SANDBOX_POD_HF_ENDPOINT", "ANSIBLE_PRIVATE_KEY_FILE", "ANSIBLE_SSH_ARGS"):
             assert env.get(key), key
         for key, value in env.items():
             monkeypatch.setenv(key, value)
@@ -56,12 +57,19 @@ def test_up_env_down(tmp_path, monkeypatch):
         port = next(p["publicPort"] for p in pod["runtime"]["ports"] if p["privatePort"] == 22)
         wait_for_ssh("127.0.0.1", port, env["SANDBOX_SSH_KEY"])
         assert ssh("127.0.0.1", port, env["SANDBOX_SSH_KEY"], "hostname").stdout.strip() == created["id"]
+        # The model hub answers from this machine and from inside the pod.
+        config = "/FunAudioLLM/Fun-Audio-Chat-8B/resolve/main/config.json"
+        with urllib.request.urlopen(env["HF_ENDPOINT"] + config, timeout=10) as response:
+            assert response.status == 200 and response.headers["X-Repo-Commit"]
+        inside = ssh("127.0.0.1", port, env["SANDBOX_SSH_KEY"],
+                     "curl -fsS -o /dev/null -w '%{http_code}' " + env["SANDBOX_POD_HF_ENDPOINT"] + config)
+        assert inside.stdout == "200", inside.stderr
         instance = env["SANDBOX_INSTANCE"]
         assert podman.run("ps", "--filter", "label=%s=%s" % (podman.LABEL, instance), "--format", "{{.Names}}").split()
 
         # The API dies and the pod's container is lost: `up` carries on with the same
         # account and brings the pod back on the port RunPod reported.
-        os.kill(json.loads((state_dir / "sandbox.json").read_text())["pid"], signal.SIGKILL)
+        os.kill(json.loads((state_dir / "sandbox.json").read_text())["api"]["pid"], signal.SIGKILL)
         podman.run("rm", "-f", "-t", "0", "runpod-sandbox-" + created["id"])
         assert sandbox(state_dir, "up").returncode == 0
         assert parse_env(sandbox(state_dir, "env").stdout)["RUNPOD_API_KEY"] == env["RUNPOD_API_KEY"]

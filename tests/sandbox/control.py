@@ -1,38 +1,37 @@
-"""Start, stop and steer a sandbox RunPod API from Python (tests, benchmarks, demo)."""
+"""Start, stop and steer the sandbox servers from Python (tests, benchmarks): RunPod API, model hub."""
 
 import json
 import os
 import secrets
 import subprocess
 import sys
-import time
 import urllib.request
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-class SandboxAPI:
-    """A running ``python -m tests.sandbox.runpod_api`` process."""
+class SandboxProcess:
+    """A sandbox server run as ``python -m MODULE``; it prints ``URL_VAR=url`` once listening."""
 
-    def __init__(self, state_file, api_key=None, extra_args=(), extra_env=None):
-        self.state_file = state_file
-        self.api_key = api_key or "sandbox-" + secrets.token_hex(12)
+    module = None
+    url_var = None
+
+    def __init__(self, extra_args=(), extra_env=None):
         self.extra_args = list(extra_args)
         self.extra_env = dict(extra_env or {})
         self.process = None
         self.url = None
 
-    def start(self, timeout=30):
-        env = dict(os.environ, SANDBOX_RUNPOD_API_KEY=self.api_key, **self.extra_env)
-        cmd = [sys.executable, "-m", "tests.sandbox.runpod_api", "--port", "0",
-               "--state", self.state_file] + self.extra_args
-        self.process = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-                                        text=True)
-        deadline = time.monotonic() + timeout
-        line = self.process.stdout.readline()
-        if not line.startswith("RUNPOD_API_BASE_URL=") or time.monotonic() > deadline:
+    def command(self):
+        return [sys.executable, "-m", self.module, "--port", "0"] + self.extra_args
+
+    def start(self):
+        env = dict(os.environ, **self.extra_env)
+        self.process = subprocess.Popen(self.command(), cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()  # EOF (an empty line) if the server died first
+        if not line.startswith(self.url_var + "="):
             self.stop()
-            raise RuntimeError("sandbox RunPod API did not start: %r" % line)
+            raise RuntimeError("%s did not start: %r" % (self.module, line))
         self.url = line.strip().split("=", 1)[1]
         return self
 
@@ -46,17 +45,37 @@ class SandboxAPI:
                 self.process.wait()
         self.process = None
 
-    def env(self):
-        """Environment for clients: the SDK and the collection read these."""
-        return {"RUNPOD_API_BASE_URL": self.url, "RUNPOD_API_KEY": self.api_key}
-
-    # ----------------------------------------------------------- admin API
     def admin(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.url + "/_sandbox/" + path, data=data, method=method,
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class SandboxAPI(SandboxProcess):
+    """A running ``python -m tests.sandbox.runpod_api`` process."""
+
+    module = "tests.sandbox.runpod_api"
+    url_var = "RUNPOD_API_BASE_URL"
+
+    def __init__(self, state_file, api_key=None, extra_args=(), extra_env=None):
+        self.state_file = state_file
+        self.api_key = api_key or "sandbox-" + secrets.token_hex(12)
+        super().__init__(extra_args, dict(extra_env or {}, SANDBOX_RUNPOD_API_KEY=self.api_key))
+
+    def command(self):
+        return super().command() + ["--state", self.state_file]
+
+    def env(self):
+        """Environment for clients: the SDK and the collection read these."""
+        return {"RUNPOD_API_BASE_URL": self.url, "RUNPOD_API_KEY": self.api_key}
 
     def reset(self):
         return self.admin("POST", "reset", {})
@@ -90,8 +109,23 @@ class SandboxAPI:
     def bulk_pods(self, count, prefix="bulk-", gpu="NVIDIA A40"):
         return self.admin("POST", "pods/bulk", {"count": count, "prefix": prefix, "gpu": gpu})["ids"]
 
-    def __enter__(self):
-        return self.start()
 
-    def __exit__(self, *exc):
-        self.stop()
+class ModelHub(SandboxProcess):
+    """A running ``python -m tests.sandbox.model_hub`` (stand-in Hugging Face Hub)."""
+
+    module = "tests.sandbox.model_hub"
+    url_var = "HF_ENDPOINT"
+
+    def __init__(self, token=None, extra_args=()):
+        args = list(extra_args) + (["--gated"] if token else [])
+        super().__init__(args, {"SANDBOX_HF_TOKEN": token} if token else None)
+        self.token = token
+
+    def stats(self):
+        return self.admin("GET", "stats")
+
+    def clear_stats(self):
+        return self.admin("DELETE", "stats")
+
+    def cut_next_download(self, after_bytes):
+        return self.admin("POST", "faults", {"kind": "cut", "after_bytes": after_bytes})

@@ -1,10 +1,16 @@
 """The background sandbox of ``python -m tests.sandbox up|env|down``.
 
-``up`` builds the pod image if needed, makes an SSH key pair, and starts the
-sandbox RunPod API (podman backend) detached from the terminal; what a client
-needs to reach it is kept in ``<state dir>/sandbox.json`` (mode 0600). ``up``
-on a running sandbox does nothing. ``down`` stops the API and removes every
-container and volume this sandbox made.
+``up`` builds the pod image if needed, makes an SSH key pair, and starts,
+detached from the terminal:
+
+* the sandbox RunPod API with the podman backend (pods are containers);
+* the model hub (stand-in Hugging Face Hub), listening on all interfaces so
+  pods reach it as ``host.containers.internal``.
+
+What a client needs to reach them is kept in ``<state dir>/sandbox.json``
+(mode 0600). ``up`` on a running sandbox does nothing; after a crash it carries
+on with the same account. ``down`` stops both and removes every container and
+volume this sandbox made.
 """
 
 import json
@@ -22,6 +28,8 @@ from .control import REPO_ROOT
 from .pod_image import ensure_image
 
 DEFAULT_STATE_DIR = os.path.join(REPO_ROOT, "tests", "sandbox", "state")
+SERVICES = ("api", "hub")
+POD_HOST = "host.containers.internal"  # the host, as seen from a sandbox pod
 
 
 class SandboxStack:
@@ -36,19 +44,14 @@ class SandboxStack:
     def info(self):
         try:
             with open(self.info_file, encoding="utf-8") as handle:
-                return json.load(handle)
+                info = json.load(handle)
         except (OSError, ValueError):
             return None
+        return info if all(name in info for name in SERVICES) else None
 
     def running(self):
         info = self.info()
-        if not info or not _alive(info["pid"]):
-            return False
-        try:
-            with urllib.request.urlopen(info["url"] + "/_sandbox/health", timeout=5) as response:
-                return response.status == 200
-        except (OSError, urllib.error.URLError):
-            return False
+        return bool(info) and all(_healthy(info[name]) for name in SERVICES)
 
     def env(self):
         """What a shell, Ansible or the SDK needs to use this sandbox."""
@@ -56,13 +59,17 @@ class SandboxStack:
         if not info:
             raise RuntimeError("the sandbox is not up: run `python -m tests.sandbox up`")
         known_hosts = os.path.join(self.state_dir, "known_hosts")
+        hub_port = info["hub"]["url"].rsplit(":", 1)[1]
         return {
-            "RUNPOD_API_BASE_URL": info["url"],
+            "RUNPOD_API_BASE_URL": info["api"]["url"],
             "RUNPOD_API_KEY": info["api_key"],
-            "SANDBOX_ADMIN_URL": info["url"] + "/_sandbox",
+            "SANDBOX_ADMIN_URL": info["api"]["url"] + "/_sandbox",
             "SANDBOX_INSTANCE": info["instance"],
             "SANDBOX_SSH_KEY": self.ssh_key,
             "SANDBOX_SSH_PUBLIC_KEY_FILE": self.ssh_key + ".pub",
+            # The model hub: HF_ENDPOINT from this machine, SANDBOX_POD_HF_ENDPOINT from inside a pod.
+            "HF_ENDPOINT": info["hub"]["url"],
+            "SANDBOX_POD_HF_ENDPOINT": "http://%s:%s" % (POD_HOST, hub_port),
             "ANSIBLE_PRIVATE_KEY_FILE": self.ssh_key,
             # Pods get new host keys on every resume and reuse 127.0.0.1 ports:
             # keep their keys in the sandbox's own known_hosts, never ~/.ssh.
@@ -74,39 +81,36 @@ class SandboxStack:
     def up(self, boot_seconds=None, timeout=60):
         if self.running():
             return self.info()
-        self._stop_api()
+        # After a crash, carry on with the same account: its pods' containers
+        # carry the old instance label and the persisted state names them.
+        previous = self._raw_info()
+        self._stop_services(previous)
         os.makedirs(self.state_dir, exist_ok=True)
         os.chmod(self.state_dir, 0o700)
         image = ensure_image()
         self._ensure_ssh_key()
-        # After a crash, carry on with the same account: its pods' containers
-        # carry the old instance label and the persisted state names them.
-        previous = self.info() or {}
         instance = previous.get("instance") or "sandbox-" + secrets.token_hex(4)
         api_key = previous.get("api_key") or "sandbox-" + secrets.token_hex(12)
-        log_path = os.path.join(self.state_dir, "api.log")
-        cmd = [sys.executable, "-m", "tests.sandbox.runpod_api", "--port", "0", "--backend", "podman",
-               "--instance", instance, "--state", os.path.join(self.state_dir, "runpod.json")]
+        api_cmd = ["-m", "tests.sandbox.runpod_api", "--port", "0", "--backend", "podman",
+                   "--instance", instance, "--state", os.path.join(self.state_dir, "runpod.json")]
         if boot_seconds is not None:
-            cmd += ["--boot-seconds", str(boot_seconds)]
-        env = dict(os.environ, SANDBOX_RUNPOD_API_KEY=api_key, SANDBOX_POD_IMAGE=image)
-        with open(log_path, "w", encoding="utf-8") as log:
-            proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
-        url = _wait_for_url(log_path, proc, timeout)
-        info = {"pid": proc.pid, "url": url, "api_key": api_key, "instance": instance, "image": image}
-        fd = os.open(self.info_file + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(info, handle)
-        os.replace(self.info_file + ".tmp", self.info_file)
+            api_cmd += ["--boot-seconds", str(boot_seconds)]
+        info = {"instance": instance, "api_key": api_key, "image": image}
+        try:
+            info["api"] = self._spawn("api", api_cmd, "RUNPOD_API_BASE_URL", timeout,
+                                      SANDBOX_RUNPOD_API_KEY=api_key, SANDBOX_POD_IMAGE=image)
+            info["hub"] = self._spawn("hub", ["-m", "tests.sandbox.model_hub", "--host", "0.0.0.0", "--port", "0"],
+                                      "HF_ENDPOINT", timeout)
+        finally:
+            self._write_info(info)
         return info
 
     def down(self):
-        """Stop the API and remove this sandbox's containers, volumes and account state."""
-        info = self.info()
-        self._stop_api()
+        """Stop the services and remove this sandbox's containers, volumes and account state."""
+        info = self._raw_info()
+        self._stop_services(info)
         removed = ([], [])
-        if info:
+        if info.get("instance"):
             removed = podman.remove_labelled(info["instance"])
         for name in ("sandbox.json", "runpod.json", "known_hosts"):
             try:
@@ -115,16 +119,40 @@ class SandboxStack:
                 pass
         return removed
 
-    def _stop_api(self):
-        info = self.info()
-        if not info or not _alive(info["pid"]):
-            return
-        os.kill(info["pid"], signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while _alive(info["pid"]) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if _alive(info["pid"]):
-            os.kill(info["pid"], signal.SIGKILL)
+    # ------------------------------------------------------------ helpers
+    def _raw_info(self):
+        try:
+            with open(self.info_file, encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return {}
+
+    def _write_info(self, info):
+        fd = os.open(self.info_file + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(info, handle)
+        os.replace(self.info_file + ".tmp", self.info_file)
+
+    def _spawn(self, name, args, url_var, timeout, **env):
+        """Start ``python ARGS`` detached; return {"pid", "url"} once it prints ``URL_VAR=url``."""
+        log_path = os.path.join(self.state_dir, name + ".log")
+        with open(log_path, "w", encoding="utf-8") as log:
+            proc = subprocess.Popen([sys.executable] + args, cwd=REPO_ROOT, env=dict(os.environ, **env),
+                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
+        return {"pid": proc.pid, "url": _wait_for_url(log_path, url_var, proc, timeout)}
+
+    @staticmethod
+    def _stop_services(info):
+        for name in SERVICES:
+            pid = (info.get(name) or {}).get("pid")
+            if pid and _alive(pid):
+                os.kill(pid, signal.SIGTERM)
+                deadline = time.monotonic() + 10
+                while _alive(pid) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                if _alive(pid):
+                    os.kill(pid, signal.SIGKILL)
 
     def _ensure_ssh_key(self):
         if os.path.exists(self.ssh_key) and os.path.exists(self.ssh_key + ".pub"):
@@ -135,6 +163,16 @@ class SandboxStack:
                 os.remove(path)
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "funaudiochat-sandbox",
                         "-f", self.ssh_key], check=True)
+
+
+def _healthy(service):
+    if not _alive(service["pid"]):
+        return False
+    try:
+        with urllib.request.urlopen(service["url"] + "/_sandbox/health", timeout=5) as response:
+            return response.status == 200
+    except (OSError, urllib.error.URLError):
+        return False
 
 
 def _alive(pid):
@@ -152,15 +190,15 @@ def _alive(pid):
         return False
 
 
-def _wait_for_url(log_path, proc, timeout):
+def _wait_for_url(log_path, url_var, proc, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with open(log_path, encoding="utf-8") as handle:
             for line in handle:
-                if line.startswith("RUNPOD_API_BASE_URL="):
+                if line.startswith(url_var + "="):
                     return line.strip().split("=", 1)[1]
         if proc.poll() is not None:
             break
         time.sleep(0.1)
     proc.kill()
-    raise RuntimeError("the sandbox RunPod API did not start; see %s" % log_path)
+    raise RuntimeError("a sandbox service did not start; see %s" % log_path)
