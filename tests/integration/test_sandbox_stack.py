@@ -45,7 +45,7 @@ def test_up_env_down(tmp_path, monkeypatch):
 
         env = parse_env(sandbox(state_dir, "env").stdout)
         for key in ("RUNPOD_API_BASE_URL", "RUNPOD_API_KEY", "SANDBOX_SSH_KEY", "SANDBOX_SSH_PUBLIC_KEY_FILE",
-                    "HF_ENDPOINT", "SANDBOX_POD_HF_ENDPOINT", "ANSIBLE_PRIVATE_KEY_FILE", "ANSIBLE_SSH_ARGS"):
+                    "HF_ENDPOINT", "SANDBOX_POD_HF_ENDPOINT", "SANDBOX_APP_REPO", "SANDBOX_POD_APP_REPO", "ANSIBLE_PRIVATE_KEY_FILE", "ANSIBLE_SSH_ARGS"):
             assert env.get(key), key
         for key, value in env.items():
             monkeypatch.setenv(key, value)
@@ -64,6 +64,11 @@ def test_up_env_down(tmp_path, monkeypatch):
         inside = ssh("127.0.0.1", port, env["SANDBOX_SSH_KEY"],
                      "curl -fsS -o /dev/null -w '%{http_code}' " + env["SANDBOX_POD_HF_ENDPOINT"] + config)
         assert inside.stdout == "200", inside.stderr
+        # So does the app's git repo, submodules included.
+        clone = ssh("127.0.0.1", port, env["SANDBOX_SSH_KEY"],
+                    "git clone -q --recurse-submodules %s /opt/app && ls /opt/app/third_party/CosyVoice"
+                    % env["SANDBOX_POD_APP_REPO"])
+        assert clone.stdout.split() == ["README.md", "cosyvoice"], clone.stderr
         instance = env["SANDBOX_INSTANCE"]
         assert podman.run("ps", "--filter", "label=%s=%s" % (podman.LABEL, instance), "--format", "{{.Names}}").split()
 

@@ -1,7 +1,7 @@
 """``python -m tests.sandbox up|env|down|image|clean``: the offline RunPod world in the background.
 
   up      build the pod image if needed, start the RunPod API (pods are containers)
-          and the model hub (harmless when up)
+          the model hub and the app's git repo (harmless when up)
   env     print `export` lines for a shell: eval "$(python -m tests.sandbox env)"
   down    stop the sandbox and remove every pod container and volume it made
   image   build (or find) the pod image and print its tag
@@ -32,8 +32,8 @@ def main(argv=None):
     try:
         if args.command == "up":
             info = stack.up(boot_seconds=args.boot_seconds)
-            print("sandbox up: RunPod API at %s, model hub at %s, pod image %s"
-                  % (info["api"]["url"], info["hub"]["url"], info["image"]))
+            print("sandbox up: RunPod API at %s, model hub at %s, app repo at %s, pod image %s"
+                  % (info["api"]["url"], info["hub"]["url"], info["repo"]["url"], info["image"]))
         elif args.command == "env":
             for key, value in stack.env().items():
                 print("export %s=%s" % (key, shlex.quote(value)))

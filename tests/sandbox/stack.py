@@ -4,8 +4,9 @@
 detached from the terminal:
 
 * the sandbox RunPod API with the podman backend (pods are containers);
-* the model hub (stand-in Hugging Face Hub), listening on all interfaces so
-  pods reach it as ``host.containers.internal``.
+* the model hub (stand-in Hugging Face Hub) and the Fun-Audio-Chat stand-in's
+  git repos (plain HTTP), listening on all interfaces so pods reach them as
+  ``host.containers.internal``.
 
 What a client needs to reach them is kept in ``<state dir>/sandbox.json``
 (mode 0600). ``up`` on a running sandbox does nothing; after a crash it carries
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from . import podman
@@ -28,7 +30,7 @@ from .control import REPO_ROOT
 from .pod_image import ensure_image
 
 DEFAULT_STATE_DIR = os.path.join(REPO_ROOT, "tests", "sandbox", "state")
-SERVICES = ("api", "hub")
+SERVICES = ("api", "hub", "repo")
 POD_HOST = "host.containers.internal"  # the host, as seen from a sandbox pod
 
 
@@ -60,6 +62,7 @@ class SandboxStack:
             raise RuntimeError("the sandbox is not up: run `python -m tests.sandbox up`")
         known_hosts = os.path.join(self.state_dir, "known_hosts")
         hub_port = info["hub"]["url"].rsplit(":", 1)[1]
+        repo_url = info["repo"]["url"]
         return {
             "RUNPOD_API_BASE_URL": info["api"]["url"],
             "RUNPOD_API_KEY": info["api_key"],
@@ -70,6 +73,9 @@ class SandboxStack:
             # The model hub: HF_ENDPOINT from this machine, SANDBOX_POD_HF_ENDPOINT from inside a pod.
             "HF_ENDPOINT": info["hub"]["url"],
             "SANDBOX_POD_HF_ENDPOINT": "http://%s:%s" % (POD_HOST, hub_port),
+            # The app's git repo (submodules alongside): from this machine, and from inside a pod.
+            "SANDBOX_APP_REPO": repo_url,
+            "SANDBOX_POD_APP_REPO": repo_url.replace("127.0.0.1", POD_HOST, 1),
             "ANSIBLE_PRIVATE_KEY_FILE": self.ssh_key,
             # Pods get new host keys on every resume and reuse 127.0.0.1 ports:
             # keep their keys in the sandbox's own known_hosts, never ~/.ssh.
@@ -101,6 +107,9 @@ class SandboxStack:
                                       SANDBOX_RUNPOD_API_KEY=api_key, SANDBOX_POD_IMAGE=image)
             info["hub"] = self._spawn("hub", ["-m", "tests.sandbox.model_hub", "--host", "0.0.0.0", "--port", "0"],
                                       "HF_ENDPOINT", timeout)
+            info["repo"] = self._spawn("repo", ["-m", "tests.sandbox.app_repo", "--dir",
+                                                os.path.join(self.state_dir, "git"), "--host", "0.0.0.0",
+                                                "--port", "0"], "SANDBOX_APP_REPO", timeout)
         finally:
             self._write_info(info)
         return info
@@ -169,7 +178,8 @@ def _healthy(service):
     if not _alive(service["pid"]):
         return False
     try:
-        with urllib.request.urlopen(service["url"] + "/_sandbox/health", timeout=5) as response:
+        origin = urllib.parse.urlsplit(service["url"])._replace(path="").geturl()
+        with urllib.request.urlopen(origin + "/_sandbox/health", timeout=5) as response:
             return response.status == 200
     except (OSError, urllib.error.URLError):
         return False

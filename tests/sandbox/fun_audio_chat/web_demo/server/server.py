@@ -1,0 +1,221 @@
+"""Fun-Audio-Chat web demo server: the sandbox stand-in.
+
+Same command line, log lines and websocket protocol as upstream's
+``web_demo/server/server.py`` (DESIGN.md section 3); the "model" is a tiny
+deterministic double. What stays faithful because deployment code depends on
+it:
+
+* start-up refuses to run without the downloaded model files: ``--model-path``
+  (config, index and every shard it names) and the CosyVoice files, read
+  relative to the working directory;
+* the log lines, in order: ``[INFO] s2s model loaded (: cuda)``,
+  ``cosyvoice loaded``, then, from the TTS worker process,
+  ``[TTS Process] TTS model loaded successfully``; the port opens before the
+  last one;
+* ``--tts-gpu`` must be a GPU the machine has: otherwise the TTS worker dies
+  without a word and every turn hangs after ``[Processing...]``;
+* ``GET /api/chat``: binary frames ``[kind][payload]``, handshake ``00 00 00``,
+  Ogg/Opus audio in both directions (mono 24 kHz), text held back until the
+  first reply audio page, no end-of-response message, no reply to a pause
+  without audio.
+
+``FAC_STANDIN_LOAD_SECONDS`` sets how long each "model" takes to load (1 s).
+"""
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+import zlib
+
+import numpy as np
+import sphn
+from aiohttp import WSMsgType, web
+
+SAMPLE_RATE = 24000
+FRAME = 960
+COSYVOICE_DIR = os.path.join("pretrained_models", "Fun-CosyVoice3-0.5B-2512")
+COSYVOICE_FILES = ("cosyvoice3.yaml", "llm.pt", "flow.pt", "hift.pt")
+ANSWER = "The capital of France is Paris."
+LOAD_SECONDS = float(os.environ.get("FAC_STANDIN_LOAD_SECONDS", "1.0"))
+
+KIND_HANDSHAKE, KIND_AUDIO, KIND_TEXT, KIND_CONTROL, KIND_METADATA, KIND_ERROR, KIND_PING = range(7)
+CONTROL_START, CONTROL_END_TURN, CONTROL_PAUSE, CONTROL_RESTART = range(4)
+
+READY = web.AppKey("tts_ready", object)
+
+
+def log(message):
+    print(message, flush=True)
+
+
+# ---------------------------------------------------------------- start-up
+def check_model_files(model_path):
+    """Raise FileNotFoundError (as loading real weights would) unless every model file is there."""
+    index_path = os.path.join(model_path, "model.safetensors.index.json")
+    required = [os.path.join(model_path, "config.json"), index_path]
+    required += [os.path.join(COSYVOICE_DIR, name) for name in COSYVOICE_FILES]
+    for path in required:
+        if not os.path.isfile(path):
+            raise FileNotFoundError("[Errno 2] No such file or directory: %r" % path)
+    with open(index_path, encoding="utf-8") as handle:
+        shards = sorted(set(json.load(handle)["weight_map"].values()))
+    for shard in shards:
+        path = os.path.join(model_path, shard)
+        if not os.path.isfile(path) or os.path.getsize(path) == 0:
+            raise FileNotFoundError("[Errno 2] No such file or directory: %r" % path)
+
+
+def gpu_count():
+    """GPUs visible to this process: nvidia-smi's list, narrowed by CUDA_VISIBLE_DEVICES."""
+    try:
+        listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return 0
+    count = len([line for line in listed.splitlines() if line.startswith("GPU ")])
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        count = min(count, len([item for item in visible.split(",") if item.strip()]))
+    return count
+
+
+def tts_worker(tts_gpu, gpus, ready):
+    """The TTS process: loads CosyVoice on --tts-gpu. A GPU the machine lacks kills it silently."""
+    if tts_gpu >= gpus:
+        os._exit(1)  # upstream's worker dies in CUDA init with nothing in the log
+    time.sleep(LOAD_SECONDS)
+    log("[TTS Process] TTS model loaded successfully")
+    ready.set()
+    while True:
+        time.sleep(3600)
+
+
+# ------------------------------------------------------------------- model
+def synthesize(text):
+    """Speech-like audio for ``text``: one voiced burst per word, deterministic."""
+    pieces = []
+    for word in text.split():
+        seconds = 0.12 + 0.05 * len(word)
+        t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+        f0 = 110 + zlib.crc32(word.encode()) % 70
+        voice = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 6))
+        envelope = np.hanning(len(t))
+        pieces += [0.25 * voice * envelope, np.zeros(int(0.06 * SAMPLE_RATE))]
+    return np.concatenate(pieces).astype(np.float32)
+
+
+class Turn:
+    """What the client has said since the last start/restart."""
+
+    def __init__(self):
+        self.reader = sphn.OpusStreamReader(SAMPLE_RATE)
+        self.samples = 0
+
+    def hear(self, page):
+        pcm = self.reader.append_bytes(page)
+        if pcm is not None:
+            self.samples += len(pcm)
+
+
+async def wait_until_ready(ready):
+    while not ready.is_set():  # forever, if the TTS worker died
+        await asyncio.sleep(0.05)
+
+
+async def reply(ws, ready, heard_seconds):
+    log("[Processing...] %.2fs of audio" % heard_seconds)
+    await ws.send_bytes(bytes([KIND_TEXT]) + b"[Processing...]")
+    await wait_until_ready(ready)
+    pcm = synthesize(ANSWER)
+    pcm = np.concatenate([pcm, np.zeros(-len(pcm) % FRAME, dtype=np.float32)])
+    words = ANSWER.split()
+    deltas = [words[0]] + [" " + word for word in words[1:]]
+    writer = sphn.OpusStreamWriter(SAMPLE_RATE)
+    pages_sent = 0
+    for start in range(0, len(pcm), FRAME):
+        page = writer.append_pcm(pcm[start:start + FRAME])
+        if not page:
+            continue
+        await ws.send_bytes(bytes([KIND_AUDIO]) + page)
+        pages_sent += 1
+        if deltas and pages_sent % 2 == 1:  # text only once audio has started
+            await ws.send_bytes(bytes([KIND_TEXT]) + deltas.pop(0).encode())
+        await asyncio.sleep(0.005)
+    for delta in deltas:
+        await ws.send_bytes(bytes([KIND_TEXT]) + delta.encode())
+    await ws.send_bytes(bytes([KIND_TEXT]) + ("\n[Final: %s]" % ANSWER).encode())
+
+
+async def chat(request):
+    ws = web.WebSocketResponse(max_msg_size=16 * 1024 * 1024)
+    await ws.prepare(request)
+    await ws.send_bytes(bytes([KIND_HANDSHAKE, 0, 0]))
+    turn = Turn()
+    replying = None
+    async for message in ws:
+        if message.type != WSMsgType.BINARY or not message.data:
+            continue
+        kind, payload = message.data[0], message.data[1:]
+        if kind == KIND_AUDIO:
+            try:
+                turn.hear(payload)
+            except Exception as exc:  # pylint: disable=broad-except
+                await ws.send_bytes(bytes([KIND_ERROR]) + ("Processing failed: %s" % exc).encode())
+        elif kind == KIND_CONTROL and payload:
+            if payload[0] in (CONTROL_PAUSE, CONTROL_END_TURN) and turn.samples:
+                if replying is None or replying.done():
+                    replying = asyncio.ensure_future(
+                        reply(ws, request.app[READY], turn.samples / SAMPLE_RATE))
+                turn = Turn()
+            elif payload[0] in (CONTROL_START, CONTROL_RESTART):
+                turn = Turn()
+        elif kind == KIND_METADATA:
+            try:
+                json.loads(payload.decode())
+            except ValueError as exc:
+                await ws.send_bytes(bytes([KIND_ERROR]) + ("Processing failed: bad metadata: %s" % exc).encode())
+    if replying is not None and not replying.done():
+        replying.cancel()
+    return ws
+
+
+def make_app(ready):
+    app = web.Application()
+    app[READY] = ready
+    app.router.add_get("/api/chat", chat)
+    return app
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description="Fun-Audio-Chat web demo server (sandbox stand-in)")
+    parser.add_argument("--model-path", required=True)
+    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--port", type=int, default=8002)
+    parser.add_argument("--tts-gpu", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    check_model_files(args.model_path)
+    gpus = gpu_count()
+    if gpus == 0:
+        raise RuntimeError("Found no NVIDIA driver on your system.")
+    time.sleep(LOAD_SECONDS)
+    log("[INFO] s2s model loaded (: cuda)")
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    context.Process(target=tts_worker, args=(args.tts_gpu, gpus, ready), daemon=True).start()
+    time.sleep(LOAD_SECONDS / 2)
+    log("cosyvoice loaded")
+    web.run_app(make_app(ready), host=args.host, port=args.port, access_log=None,
+                print=lambda text: log(text.strip()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
