@@ -10,6 +10,7 @@ import pytest
 from tests.sandbox import podman
 from tests.sandbox.control import REPO_ROOT, SandboxAPI
 from tests.sandbox.pod_image import ensure_image
+from tests.standin import StandinServer, path_with_gpus, prepare_app
 
 COLLECTIONS = os.path.join(REPO_ROOT, ".collections")
 LINK = os.path.join(COLLECTIONS, "ansible_collections", "funaudiochat", "runpod")
@@ -96,3 +97,23 @@ def sandbox(sandbox_api):
     """The sandbox API, reset to an empty account before the test."""
     sandbox_api.reset()
     return sandbox_api
+
+
+@pytest.fixture(scope="session")
+def standin_app(tmp_path_factory):
+    """The Fun-Audio-Chat stand-in app with its models downloaded from a sandbox hub."""
+    return prepare_app(tmp_path_factory.mktemp("app") / "Fun-Audio-Chat")
+
+
+@pytest.fixture
+def standin(standin_app, tmp_path):
+    """Start stand-in servers: ``standin(tts_gpu=0, gpu_count=1, model_path=...)``; all killed afterwards."""
+    started = []
+
+    def start(tts_gpu=0, gpu_count=1, **kwargs):
+        server = StandinServer(standin_app, path_with_gpus(tmp_path / "bin", gpu_count), tts_gpu, **kwargs)
+        started.append(server)
+        return server
+    yield start
+    for server in started:
+        server.stop()

@@ -9,12 +9,8 @@ hang.
 """
 
 import os
-import shutil
-import socket
-import stat
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -22,92 +18,9 @@ import sphn
 from websockets.sync.client import connect
 
 from tests.sandbox import app_repo
-from tests.sandbox.control import REPO_ROOT, ModelHub
+from tests.sandbox.control import REPO_ROOT
 
-STANDIN = os.path.join(REPO_ROOT, "tests", "sandbox", "fun_audio_chat")
 READY_LINES = ["[INFO] s2s model loaded (: cuda)", "cosyvoice loaded", "[TTS Process] TTS model loaded successfully"]
-
-
-@pytest.fixture(scope="module")
-def app_root(tmp_path_factory):
-    """A copy of the stand-in app with its models downloaded from the sandbox hub, as the models role does."""
-    from huggingface_hub import constants, snapshot_download  # pylint: disable=import-outside-toplevel
-    root = tmp_path_factory.mktemp("app") / "Fun-Audio-Chat"
-    shutil.copytree(STANDIN, root)
-    with ModelHub() as hub:
-        saved = constants.ENDPOINT, constants.HUGGINGFACE_CO_URL_TEMPLATE
-        constants.ENDPOINT = hub.url
-        constants.HUGGINGFACE_CO_URL_TEMPLATE = hub.url + "/{repo_id}/resolve/{revision}/{filename}"
-        try:
-            for repo_id in ("FunAudioLLM/Fun-Audio-Chat-8B", "FunAudioLLM/Fun-CosyVoice3-0.5B-2512"):
-                snapshot_download(repo_id, local_dir=str(root / "pretrained_models" / repo_id.split("/")[1]))
-        finally:
-            constants.ENDPOINT, constants.HUGGINGFACE_CO_URL_TEMPLATE = saved
-    return root
-
-
-@pytest.fixture
-def gpus(tmp_path):
-    """A PATH with an nvidia-smi listing N GPUs (the sandbox pods' nvidia-smi does the same on a pod)."""
-    def make(count):
-        bin_dir = tmp_path / "bin"
-        bin_dir.mkdir(exist_ok=True)
-        script = bin_dir / "nvidia-smi"
-        lines = "".join("echo 'GPU %d: NVIDIA A40 (UUID: GPU-sandbox-%04d)'\n" % (i, i) for i in range(count))
-        script.write_text("#!/bin/sh\n" + lines)
-        script.chmod(script.stat().st_mode | stat.S_IEXEC)
-        return str(bin_dir) + os.pathsep + os.environ["PATH"]
-    return make
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, root, path, tts_gpu, model_path="pretrained_models/Fun-Audio-Chat-8B"):
-        self.port = _free_port()
-        env = dict(os.environ, PYTHONPATH=str(root), PATH=path, FAC_STANDIN_LOAD_SECONDS="0.5",
-                   PYTHONUNBUFFERED="1")
-        self.log = []
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "web_demo.server.server", "--model-path", model_path, "--port", str(self.port),
-             "--host", "127.0.0.1", "--tts-gpu", str(tts_gpu)],
-            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-    def wait_for_line(self, wanted, timeout=30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            self.log.append(line.rstrip("\n"))
-            if wanted in line:
-                return
-        raise AssertionError("no %r in the log: %s" % (wanted, self.log))
-
-    def port_open(self):
-        with socket.socket() as sock:
-            return sock.connect_ex(("127.0.0.1", self.port)) == 0
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
-
-
-@pytest.fixture
-def server(app_root, gpus):
-    started = []
-
-    def start(tts_gpu=0, gpu_count=1, **kwargs):
-        srv = Server(app_root, gpus(gpu_count), tts_gpu, **kwargs)
-        started.append(srv)
-        return srv
-    yield start
-    for srv in started:
-        srv.stop()
 
 
 def question_pages(seconds=1.5):
@@ -132,8 +45,8 @@ def turn(ws, pages, idle=1.5):
             return frames
 
 
-def test_replies_with_speech_and_text_over_the_websocket(server):
-    srv = server()
+def test_replies_with_speech_and_text_over_the_websocket(standin):
+    srv = standin()
     for line in READY_LINES:
         srv.wait_for_line(line)
     with connect("ws://127.0.0.1:%d/api/chat" % srv.port, max_size=None) as ws:
@@ -158,9 +71,9 @@ def test_replies_with_speech_and_text_over_the_websocket(server):
         assert again[0] == b"\x02[Processing...]" and any(frame[0] == 0x01 for frame in again)
 
 
-def test_the_port_opens_before_the_tts_worker_is_ready(server):
+def test_the_port_opens_before_the_tts_worker_is_ready(standin):
     """Readiness is the last log line, not the open port (both processes write to the same log, in order)."""
-    srv = server()
+    srv = standin()
     srv.wait_for_line(READY_LINES[2])
     assert [line for line in srv.log if line in READY_LINES] == READY_LINES
     listening = next(i for i, line in enumerate(srv.log) if "Running on http://127.0.0.1:%d" % srv.port in line)
@@ -168,11 +81,10 @@ def test_the_port_opens_before_the_tts_worker_is_ready(server):
     assert srv.port_open()
 
 
-def test_tts_gpu_the_pod_lacks_hangs_every_turn_after_processing(server):
-    srv = server(tts_gpu=1, gpu_count=1)  # upstream's default --tts-gpu on a one-GPU pod
+def test_tts_gpu_the_pod_lacks_hangs_every_turn_after_processing(standin):
+    srv = standin(tts_gpu=1, gpu_count=1)  # upstream's default --tts-gpu on a one-GPU pod
     srv.wait_for_line("cosyvoice loaded")
-    while not srv.port_open():
-        time.sleep(0.05)
+    srv.wait_until_listening()
     with connect("ws://127.0.0.1:%d/api/chat" % srv.port) as ws:
         assert ws.recv(timeout=5) == b"\x00\x00\x00"
         frames = turn(ws, question_pages(), idle=4)
@@ -180,12 +92,12 @@ def test_tts_gpu_the_pod_lacks_hangs_every_turn_after_processing(server):
     assert not any(READY_LINES[2] in line for line in srv.log)
 
 
-def test_refuses_to_start_without_the_model_files(server, app_root):
-    srv = server(model_path="pretrained_models/not-downloaded")
+def test_refuses_to_start_without_the_model_files(standin, standin_app):
+    srv = standin(model_path="pretrained_models/not-downloaded")
     assert srv.proc.wait(timeout=30) != 0
     output = srv.proc.stdout.read()
     assert "FileNotFoundError" in output and "not-downloaded" in output
-    assert not os.path.exists(os.path.join(app_root, "pretrained_models", "not-downloaded"))
+    assert not os.path.exists(os.path.join(standin_app, "pretrained_models", "not-downloaded"))
 
 
 def test_the_app_repo_clones_over_http_with_its_submodules_and_stable_commits(tmp_path):
