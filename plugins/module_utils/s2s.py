@@ -62,8 +62,19 @@ def opus_pages(pcm):
     return pages
 
 
+def decode_opus(data):
+    """Mono float32 PCM at 24 kHz from Ogg/Opus bytes."""
+    pcm = sphn.OpusStreamReader(SAMPLE_RATE).append_bytes(data)
+    return np.asarray(pcm if pcm is not None else [], dtype=np.float32).reshape(-1)
+
+
 def read_audio(path):
-    """Mono float32 PCM at 24 kHz from an audio file (wav, ogg/opus, mp3, flac)."""
+    """Mono float32 PCM at 24 kHz from an audio file (Ogg/Opus, wav, mp3, flac)."""
+    with open(path, "rb") as handle:
+        head = handle.read(64)
+    if head.startswith(b"OggS") and b"OpusHead" in head:
+        with open(path, "rb") as handle:
+            return decode_opus(handle.read())
     data, _rate = sphn.read(path, sample_rate=SAMPLE_RATE)
     data = np.asarray(data, dtype=np.float32)
     return data.mean(axis=0) if data.ndim == 2 else data
@@ -82,7 +93,7 @@ def _since(start):
 
 
 def converse(url, pcm, system_prompt=None, expect=(), connect_timeout=30, reply_timeout=120,
-             idle_seconds=2.0):
+             idle_seconds=2.0, min_dbfs=SILENCE_DBFS):
     """Hold one spoken turn with the server at ``url`` (``ws://host:port/api/chat``); see the module doc.
 
     Returns a dict: ``handshake_seconds``, ``processing_seconds``, ``first_audio_seconds`` and
@@ -118,7 +129,7 @@ def converse(url, pcm, system_prompt=None, expect=(), connect_timeout=30, reply_
         ws.send(PAUSE)
         paused = time.monotonic()
         _collect(ws, result, paused, reply_timeout, idle_seconds)
-    _judge(result, expect)
+    _judge(result, expect, min_dbfs)
     return result
 
 
@@ -164,15 +175,15 @@ def _collect(ws, result, paused, reply_timeout, idle_seconds):
     result["reply_dbfs"] = round(level, 1) if math.isfinite(level) else None
 
 
-def _judge(result, expect):
+def _judge(result, expect, min_dbfs):
     failures = result["failures"]
     if result["processing_seconds"] is None and result["first_audio_seconds"] is None and not failures:
         failures.append("no reply at all: the server did not start processing the question")
     elif result["first_audio_seconds"] is None and not failures:
         failures.append("the turn hung after [Processing...] with no audio: the TTS worker is probably dead "
                         "(check --tts-gpu against the pod's GPU count and the server log)")
-    elif result["reply_audio_seconds"] and (result["reply_dbfs"] is None or result["reply_dbfs"] < SILENCE_DBFS):
-        failures.append("the reply is silent (%s dBFS, below %s)" % (result["reply_dbfs"], SILENCE_DBFS))
+    elif result["reply_dbfs"] is None or result["reply_dbfs"] < min_dbfs:
+        failures.append("the reply is silent (%s dBFS, below %s)" % (result["reply_dbfs"], min_dbfs))
     words = re.findall(r"\w+", result["transcript"].lower())
     result["missing_words"] = [word for word in expect if word.lower() not in words]
     if result["missing_words"]:
