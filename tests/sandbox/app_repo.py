@@ -78,8 +78,8 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
     build(args.dir)
-    from .static_http import serve  # pylint: disable=import-outside-toplevel
-    serve(args.dir, args.host, args.port, "SANDBOX_APP_REPO", "/%s.git" % APP)
+    from .static_http import serve_directory  # pylint: disable=import-outside-toplevel
+    serve_directory(args.dir, args.host, args.port, "SANDBOX_APP_REPO", "/%s.git" % APP)
     return 0
 
 

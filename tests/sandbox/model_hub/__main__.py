@@ -4,14 +4,10 @@ Prints ``HF_ENDPOINT=http://127.0.0.1:PORT`` once listening.
 """
 
 import argparse
-import asyncio
 import os
-import signal
-import socket
 import sys
 
-from aiohttp import web
-
+from ..serving import serve
 from .repos import stand_in_repos
 from .server import make_app
 
@@ -27,27 +23,12 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-async def serve(args):
+def main(argv=None):
+    args = parse_args(argv)
     token = os.environ.get("SANDBOX_HF_TOKEN") if args.gated else None
     if args.gated and not token:
         raise SystemExit("--gated needs SANDBOX_HF_TOKEN in the environment")
-    runner = web.AppRunner(make_app(stand_in_repos(args.scale), token), access_log=None)
-    await runner.setup()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((args.host, args.port))
-    await web.SockSite(runner, sock).start()
-    print("HF_ENDPOINT=http://127.0.0.1:%d" % sock.getsockname()[1], flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-    await runner.cleanup()
-
-
-def main(argv=None):
-    asyncio.run(serve(parse_args(argv)))
+    serve(lambda: make_app(stand_in_repos(args.scale), token), args.host, args.port, "HF_ENDPOINT")
     return 0
 
 

@@ -1,14 +1,10 @@
 """``python -m tests.sandbox.runpod_api``: serve the sandbox RunPod API until killed."""
 
 import argparse
-import asyncio
 import os
-import signal
-import socket
 import sys
 
-from aiohttp import web
-
+from ..serving import serve
 from .backends import MemoryBackend
 from .server import make_app
 from .world import World
@@ -37,30 +33,16 @@ def make_backend(args):
     return MemoryBackend(ssh_banner=not args.no_ssh_banner)
 
 
-async def serve(args):
+def build_app(args):
     world = World(args.state, make_backend(args))
     if args.boot_seconds is not None:
         world.config["boot_seconds"] = args.boot_seconds
-    app = make_app(world, args.api_key)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((args.host, args.port))
-    site = web.SockSite(runner, sock)
-    await site.start()
-    host, port = sock.getsockname()[:2]
-    print(f"RUNPOD_API_BASE_URL=http://{host}:{port}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-    await runner.cleanup()
+    return make_app(world, args.api_key)
 
 
 def main(argv=None):
-    asyncio.run(serve(parse_args(argv)))
+    args = parse_args(argv)
+    serve(lambda: build_app(args), args.host, args.port, "RUNPOD_API_BASE_URL")
     return 0
 
 
