@@ -22,7 +22,7 @@ PLAY = [{
         "funaudiochat.runpod.pod": {
             "name": "{{ inventory_hostname }}",
             "gpu": ["A40", "L40S"],
-            "image": "runpod/pytorch:sandbox",
+            "image": "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204",
             "ports": ["22/tcp", "8002/tcp"],
             "wait_timeout": 120,
         },

@@ -23,6 +23,7 @@ import runpod
 
 from benchmarks._common import sandbox
 from tests.sandbox import podman
+from ansible_collections.funaudiochat.runpod.plugins.module_utils._images import DEFAULT_IMAGE
 from tests.sandbox.pod_image import ensure_image
 
 RUNS = 3
@@ -78,13 +79,12 @@ def main():
         bare = [_bare(image, pubkey, key) for _run in range(RUNS)]
         instance = "bench-" + secrets.token_hex(4)
         try:
-            with sandbox("--backend", "podman", "--instance", instance,
-                         extra_env={"SANDBOX_POD_IMAGE": image}) as (api, _tmp):
+            with sandbox("--backend", "podman", "--instance", instance) as (api, _tmp):
                 runpod.api_key = api.api_key
                 created, resumed = [], []
                 for run in range(RUNS):
                     started = time.perf_counter()
-                    pod = runpod.create_pod("bench-%d" % run, "runpod/pytorch:sandbox", "NVIDIA A40",
+                    pod = runpod.create_pod("bench-%d" % run, DEFAULT_IMAGE, "NVIDIA A40",
                                             ports="22/tcp", env={"PUBLIC_KEY": pubkey})
                     pod = runpod.get_pod(pod["id"])
                     created.append(_until_ssh(_ssh_port(pod), key, started))

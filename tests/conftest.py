@@ -9,7 +9,7 @@ import pytest
 
 from tests.sandbox import podman
 from tests.sandbox.control import REPO_ROOT, SandboxAPI
-from tests.sandbox.pod_image import ensure_image
+from tests.sandbox.pod_image import ensure_images
 from tests.standin import StandinServer, path_with_gpus, prepare_app
 
 COLLECTIONS = os.path.join(REPO_ROOT, ".collections")
@@ -61,13 +61,12 @@ def podman_api(tmp_path_factory):
     The pod image is built on first use (cached after). Every container and
     volume this session made is removed afterwards, whatever the outcome.
     """
-    image = ensure_image()
+    ensure_images()
     home = tmp_path_factory.mktemp("podman-sandbox")
     key = home / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     instance = "pytest-" + secrets.token_hex(4)
-    api = SandboxAPI(str(home / "state.json"), extra_args=["--backend", "podman", "--instance", instance],
-                     extra_env={"SANDBOX_POD_IMAGE": image})
+    api = SandboxAPI(str(home / "state.json"), extra_args=["--backend", "podman", "--instance", instance])
     api.instance = instance
     api.ssh_key = str(key)
     api.public_key = (home / "id_ed25519.pub").read_text(encoding="utf-8").strip()

@@ -175,7 +175,7 @@ def _check(pattern, value, option, what):
 _HINTS = {
     "name": "use letters, digits, space and . _ - + = @ (at most 191 characters, starting with a letter or digit)",
     "id": "use the id RunPod shows (letters, digits, _ and -)",
-    "image": "use a container image reference such as runpod/pytorch:2.8.0-py3.11-cuda12.8.1-devel-ubuntu22.04",
+    "image": "use a container image reference such as runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204",
     "environment variable name": "use letters, digits and _ and do not start with a digit",
     "CUDA version": "use a version such as 12.8",
     "absolute path": "use an absolute path made of letters, digits and . _ / -",

@@ -109,18 +109,7 @@ def converse(url, pcm, system_prompt=None, expect=(), connect_timeout=30, reply_
         "missing_words": [], "failures": [],
     }
     started = time.monotonic()
-    try:
-        ws = connect(url, open_timeout=connect_timeout, max_size=None, compression=None)
-    except Exception as exc:  # pylint: disable=broad-except  # OSError, InvalidURI, InvalidStatus, timeouts
-        raise S2SError("cannot open %s: %s; check the server runs and the port is published" % (url, exc))
-    with ws:
-        try:
-            first = ws.recv(timeout=connect_timeout)
-        except Exception as exc:  # pylint: disable=broad-except
-            raise S2SError("no handshake from %s within %ss (%s)" % (url, connect_timeout, exc))
-        if first != HANDSHAKE:
-            raise S2SError("unexpected handshake from %s: %r (want 00 00 00); is this Fun-Audio-Chat?"
-                           % (url, first[:16]))
+    with _open(url, connect_timeout) as ws:
         result["handshake_seconds"] = _since(started)
         if system_prompt:
             ws.send(bytes([KIND_METADATA]) + json.dumps({"system_prompt": system_prompt}).encode())
@@ -131,6 +120,31 @@ def converse(url, pcm, system_prompt=None, expect=(), connect_timeout=30, reply_
         _collect(ws, result, paused, reply_timeout, idle_seconds)
     _judge(result, expect, min_dbfs)
     return result
+
+
+def handshake(url, connect_timeout=30):
+    """Open the websocket and wait for the ``00 00 00`` handshake; returns the seconds it took."""
+    started = time.monotonic()
+    with _open(url, connect_timeout):
+        return _since(started)
+
+
+def _open(url, connect_timeout):
+    """The connection to ``url`` once the server's handshake arrived (use it as a context manager)."""
+    try:
+        ws = connect(url, open_timeout=connect_timeout, max_size=None, compression=None)
+    except Exception as exc:  # pylint: disable=broad-except  # OSError, InvalidURI, InvalidStatus, timeouts
+        raise S2SError("cannot open %s: %s; check the server runs and the port is published" % (url, exc))
+    try:
+        first = ws.recv(timeout=connect_timeout)
+    except Exception as exc:  # pylint: disable=broad-except
+        ws.close()
+        raise S2SError("no handshake from %s within %ss (%s)" % (url, connect_timeout, exc))
+    if first != HANDSHAKE:
+        ws.close()
+        raise S2SError("unexpected handshake from %s: %r (want 00 00 00); is this Fun-Audio-Chat?"
+                       % (url, first[:16]))
+    return ws
 
 
 def _collect(ws, result, paused, reply_timeout, idle_seconds):

@@ -53,7 +53,7 @@ EXAMPLES = r"""
   funaudiochat.runpod.pod:
     name: fac-1
     gpu: A40
-    image: runpod/pytorch:2.8.0-py3.11-cuda12.8.1-devel-ubuntu22.04
+    image: runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204
     network_volume_id: "{{ volume.volume.id }}"
 """
 

@@ -69,6 +69,11 @@ options:
   image:
     description:
       - Container image. Required to create a pod unless O(template_id) gives one.
+      - RunPod's official torch 2.8.0 + CUDA 12.8.1 images are C(runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204)
+        and C(runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404). Tags in the older style
+        (C(runpod/pytorch:2.8.0-py3.11-cuda12.8.1-devel-ubuntu22.04)) stop at torch 2.6.0.
+      - A pod whose image does not exist stays RUNNING with no runtime; with O(wait=true) the module
+        then fails naming the image as the likely cause.
     type: str
   template_id:
     description: Id of a RunPod pod template to create the pod from.
@@ -168,7 +173,7 @@ EXAMPLES = r"""
   funaudiochat.runpod.pod:
     name: fac-1
     gpu: [A40, L40S]
-    image: runpod/pytorch:2.8.0-py3.11-cuda12.8.1-devel-ubuntu22.04
+    image: runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204
     ports: [22/tcp, 8002/tcp]
     container_disk_gb: 80
     ssh_public_key_file: ~/.ssh/id_ed25519.pub
@@ -286,6 +291,7 @@ import time
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _client
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _images
 from ansible_collections.funaudiochat.runpod.plugins.module_utils._module import RunPodModule
 
 ARGUMENT_SPEC = dict(
@@ -500,6 +506,10 @@ class PodTask:
             host, port = _pods.ssh_endpoint(pod, p["ssh_private_port"])
             if pod.get("desiredStatus") != "RUNNING" or pod.get("runtime") is None:
                 last["status"] = "container not up yet (status %s)" % pod.get("desiredStatus")
+                if pod.get("desiredStatus") == "RUNNING":
+                    # RUNNING with no runtime for minutes: the image is still pulling, or cannot be.
+                    last["status"] = "RUNNING but the container never started: %s" % _images.stuck_image_hint(
+                        pod.get("imageName"))
                 return None
             if host is None:
                 last["status"] = "no public mapping for port %d/tcp" % p["ssh_private_port"]

@@ -73,6 +73,13 @@ options:
     description: Quietest acceptable reply, as RMS level in dBFS; anything quieter is silence.
     type: float
     default: -45.0
+  handshake_only:
+    description:
+      - Only open the websocket and wait for the server's C(00 00 00) handshake; ask nothing.
+      - The verify role uses this to prove the public URL reaches the server before the spoken check.
+    type: bool
+    default: false
+    version_added: 0.2.0
 notes:
   - The check changes nothing on the server, so it runs in check mode too.
 seealso:
@@ -195,6 +202,7 @@ def main():
             reply_timeout=dict(type="int", default=120),
             idle_seconds=dict(type="float", default=2.0),
             min_dbfs=dict(type="float", default=-45.0),
+            handshake_only=dict(type="bool", default=False),
         ),
         required_one_of=[("url", "host")],
         mutually_exclusive=[("url", "host")],
@@ -206,6 +214,12 @@ def main():
     url = p["url"] or "ws://%s:%d/%s" % (p["host"], p["port"], p["path"].lstrip("/"))
     if not url.startswith(("ws://", "wss://")):
         module.fail_json(msg="url: %r is not a websocket URL; use ws://HOST:PORT/api/chat" % url)
+    if p["handshake_only"]:
+        try:
+            seconds = s2s.handshake(url, connect_timeout=p["connect_timeout"])
+        except s2s.S2SError as exc:
+            module.fail_json(msg=str(exc), url=url, passed=False)
+        module.exit_json(changed=False, url=url, passed=True, handshake_seconds=seconds, failures=[])
     if p["question_audio"]:
         try:
             pcm = s2s.read_audio(p["question_audio"])

@@ -66,7 +66,7 @@ EXAMPLES = r"""
 - name: A template for Fun-Audio-Chat pods
   funaudiochat.runpod.template:
     name: fun-audio-chat
-    image: runpod/pytorch:2.8.0-py3.11-cuda12.8.1-devel-ubuntu22.04
+    image: runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204
     container_disk_gb: 80
     ports: [22/tcp, 8002/tcp]
     env:

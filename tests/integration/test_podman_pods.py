@@ -16,7 +16,7 @@ from tests.sandbox import podman
 
 pytestmark = pytest.mark.xdist_group("podman")
 
-IMAGE = "runpod/pytorch:2.8.0-py3.11-cuda12.8.1-devel-ubuntu22.04"
+IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204"
 
 
 def _ssh_port(pod):

@@ -51,7 +51,7 @@ def test_up_env_down(tmp_path, monkeypatch):
             monkeypatch.setenv(key, value)
         runpod.api_key = env["RUNPOD_API_KEY"]
         with open(env["SANDBOX_SSH_PUBLIC_KEY_FILE"], encoding="utf-8") as handle:
-            created = runpod.create_pod("fac-stack", "runpod/pytorch:sandbox", "NVIDIA A40", ports="22/tcp",
+            created = runpod.create_pod("fac-stack", "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204", "NVIDIA A40", ports="22/tcp",
                                         env={"PUBLIC_KEY": handle.read().strip()})
         pod = runpod.get_pod(created["id"])
         port = next(p["publicPort"] for p in pod["runtime"]["ports"] if p["privatePort"] == 22)

@@ -14,7 +14,7 @@ import shlex
 import sys
 
 from . import podman
-from .pod_image import ensure_image
+from .pod_image import ensure_images
 from .stack import SandboxStack
 
 
@@ -32,8 +32,9 @@ def main(argv=None):
     try:
         if args.command == "up":
             info = stack.up(boot_seconds=args.boot_seconds)
-            print("sandbox up: RunPod API at %s, model hub at %s, app repo at %s, pod image %s"
-                  % (info["api"]["url"], info["hub"]["url"], info["repo"]["url"], info["image"]))
+            print("sandbox up: RunPod API at %s, model hub at %s, app repo at %s, pod images %s"
+                  % (info["api"]["url"], info["hub"]["url"], info["repo"]["url"],
+                     ", ".join(info["images"].values())))
         elif args.command == "env":
             for key, value in stack.env().items():
                 print("export %s=%s" % (key, shlex.quote(value)))
@@ -41,7 +42,8 @@ def main(argv=None):
             containers, volumes = stack.down()
             print("sandbox down: removed %d container(s), %d volume(s)" % (len(containers), len(volumes)))
         elif args.command == "image":
-            print(ensure_image())
+            for variant, tag in ensure_images().items():
+                print("%s %s" % (variant, tag))
         else:
             containers, volumes = podman.remove_labelled(prefix=args.prefix)
             print("removed %d container(s), %d volume(s)" % (len(containers), len(volumes)))

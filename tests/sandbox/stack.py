@@ -27,10 +27,11 @@ import urllib.request
 
 from . import podman
 from .control import REPO_ROOT
-from .pod_image import ensure_image
+from .pod_image import ensure_images
+from .pod_image.build import torch_wheel
 
 DEFAULT_STATE_DIR = os.path.join(REPO_ROOT, "tests", "sandbox", "state")
-SERVICES = ("api", "hub", "repo")
+SERVICES = ("api", "hub", "repo", "wheels")
 POD_HOST = "host.containers.internal"  # the host, as seen from a sandbox pod
 
 
@@ -61,6 +62,7 @@ class SandboxStack:
         if not info:
             raise RuntimeError("the sandbox is not up: run `python -m tests.sandbox up`")
         known_hosts = os.path.join(self.state_dir, "known_hosts")
+        self._write_role_vars(info)
         hub_port = info["hub"]["url"].rsplit(":", 1)[1]
         repo_url = info["repo"]["url"]
         return {
@@ -76,6 +78,8 @@ class SandboxStack:
             # The app's git repo (submodules alongside): from this machine, and from inside a pod.
             "SANDBOX_APP_REPO": repo_url,
             "SANDBOX_POD_APP_REPO": repo_url.replace("127.0.0.1", POD_HOST, 1),
+            # The roles' variables that point pods at the sandbox (ansible-playbook -e @file).
+            "SANDBOX_ROLE_VARS": self.role_vars_file,
             "ANSIBLE_PRIVATE_KEY_FILE": self.ssh_key,
             # Pods get new host keys on every resume and reuse 127.0.0.1 ports:
             # keep their keys in the sandbox's own known_hosts, never ~/.ssh.
@@ -93,7 +97,7 @@ class SandboxStack:
         self._stop_services(previous)
         os.makedirs(self.state_dir, exist_ok=True)
         os.chmod(self.state_dir, 0o700)
-        image = ensure_image()
+        images = ensure_images()
         self._ensure_ssh_key()
         instance = previous.get("instance") or "sandbox-" + secrets.token_hex(4)
         api_key = previous.get("api_key") or "sandbox-" + secrets.token_hex(12)
@@ -101,15 +105,19 @@ class SandboxStack:
                    "--instance", instance, "--state", os.path.join(self.state_dir, "runpod.json")]
         if boot_seconds is not None:
             api_cmd += ["--boot-seconds", str(boot_seconds)]
-        info = {"instance": instance, "api_key": api_key, "image": image}
+        info = {"instance": instance, "api_key": api_key, "images": images}
         try:
             info["api"] = self._spawn("api", api_cmd, "RUNPOD_API_BASE_URL", timeout,
-                                      SANDBOX_RUNPOD_API_KEY=api_key, SANDBOX_POD_IMAGE=image)
+                                      SANDBOX_RUNPOD_API_KEY=api_key)
             info["hub"] = self._spawn("hub", ["-m", "tests.sandbox.model_hub", "--host", "0.0.0.0", "--port", "0"],
                                       "HF_ENDPOINT", timeout)
             info["repo"] = self._spawn("repo", ["-m", "tests.sandbox.app_repo", "--dir",
                                                 os.path.join(self.state_dir, "git"), "--host", "0.0.0.0",
                                                 "--port", "0"], "SANDBOX_APP_REPO", timeout)
+            wheel_dir, torch_version = torch_wheel()
+            info["torch_version"] = torch_version
+            info["wheels"] = self._spawn("wheels", ["-m", "tests.sandbox.static_http", "--dir", wheel_dir,
+                                                    "--host", "0.0.0.0", "--port", "0"], "SANDBOX_WHEELS", timeout)
         finally:
             self._write_info(info)
         return info
@@ -121,12 +129,41 @@ class SandboxStack:
         removed = ([], [])
         if info.get("instance"):
             removed = podman.remove_labelled(info["instance"])
-        for name in ("sandbox.json", "runpod.json", "known_hosts"):
+        for name in ("sandbox.json", "runpod.json", "known_hosts", "role-vars.yml"):
             try:
                 os.remove(os.path.join(self.state_dir, name))
             except FileNotFoundError:
                 pass
         return removed
+
+    @property
+    def role_vars_file(self):
+        return os.path.join(self.state_dir, "role-vars.yml")
+
+    def role_vars(self, info=None):
+        """The roles' variables that point a sandbox pod at the sandbox's hub, app repo and torch wheel."""
+        info = info or self.info()
+
+        def pod_url(service):
+            return info[service]["url"].replace("127.0.0.1", POD_HOST, 1)
+        return {
+            "models_hf_endpoint": pod_url("hub"),
+            "app_repo_url": pod_url("repo"),
+            "app_version": "main",
+            # The CPU build of torch served to pods; it has no torchaudio wheel and sees no GPU.
+            "torch_version": info["torch_version"],
+            "torch_audio_version": "",
+            "torch_cuda": "",
+            "torch_index_url": "",
+            "torch_find_links": pod_url("wheels"),
+            "torch_require_gpu": False,
+        }
+
+    def _write_role_vars(self, info):
+        fd = os.open(self.role_vars_file + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(self.role_vars(info), handle, indent=2)  # JSON is YAML: -e @file reads it
+        os.replace(self.role_vars_file + ".tmp", self.role_vars_file)
 
     # ------------------------------------------------------------ helpers
     def _raw_info(self):

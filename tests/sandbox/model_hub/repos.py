@@ -39,7 +39,9 @@ def _fun_audio_chat_8b(scale):
 
 def _cosyvoice3(scale):
     return {
-        "cosyvoice3.yaml": b"sample_rate: 24000\nsandbox_stand_in: true\n",
+        # A HyperPyYAML document, as CosyVoice's config is (tags and !ref), loaded by the stand-in's TTS worker.
+        "cosyvoice3.yaml": (b"sample_rate: 24000\ntoken_frame_rate: 25\nsandbox_stand_in: true\n"
+                            b"hift: !name:builtins.dict\n    sampling_rate: !ref <sample_rate>\n"),
         "configuration.json": _json({"framework": "pytorch", "task": "text-to-speech"}),
         "llm.pt": _blob("cosyvoice-llm", 2 * MIB * scale),
         "flow.pt": _blob("cosyvoice-flow", 1 * MIB * scale),

@@ -1,3 +1,3 @@
-"""The sandbox pod image: debootstrapped Debian bookworm plus RunPod-like pod files."""
+"""The sandbox pod images: debootstrapped Debian bookworm shaped like RunPod's official images."""
 
-from .build import ensure_image, image_tag  # noqa: F401
+from .build import ensure_image, ensure_images, image_tag, variant_for  # noqa: F401

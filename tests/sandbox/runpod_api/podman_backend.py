@@ -17,7 +17,7 @@ import os
 import socket
 
 from .. import podman
-from ..pod_image import ensure_image
+from ..pod_image import ensure_image, variant_for
 from . import catalogue
 from .backends import port_specs
 
@@ -49,10 +49,17 @@ class PodmanBackend:
 
     name = "podman"
 
-    def __init__(self, instance, image=None):
+    def __init__(self, instance):
         self.instance = instance
-        self.image = image or os.environ.get("SANDBOX_POD_IMAGE") or ensure_image()
+        self._images = {}
         self._checked = set()
+
+    def image_for(self, pod):
+        """The local image standing in for the pod's imageName (world.py never boots an unknown one)."""
+        variant = variant_for(pod["imageName"])
+        if variant not in self._images:
+            self._images[variant] = ensure_image(variant)
+        return self._images[variant]
 
     # -------------------------------------------------------------- hooks
     def start(self, pod):
@@ -125,7 +132,7 @@ class PodmanBackend:
         if mount:
             args += ["-v", "%s:%s" % (mount, pod["volumeMountPath"])]
         podman.run("rm", "-f", "-t", "0", "--ignore", container_name(pod["id"]))
-        podman.run(*args, self.image, env=env)
+        podman.run(*args, self.image_for(pod), env=env)
 
     @staticmethod
     def _volume(pod, label):

@@ -12,6 +12,7 @@ import string
 import tempfile
 import time
 
+from ..pod_image.build import variant_for
 from . import catalogue
 
 CAPACITY_ERROR = (
@@ -100,6 +101,9 @@ class World:
     def _booted(self, pod):
         """True once a RUNNING pod's container is up; gives it ports on first sight."""
         if pod["desiredStatus"] != "RUNNING" or time.time() < pod["bootAt"]:
+            return False
+        if variant_for(pod["imageName"]) is None:
+            # RunPod keeps a pod whose image cannot be pulled RUNNING, without a runtime, for good.
             return False
         if not pod.get("publicPorts"):
             pod["publicPorts"] = self.backend.start(pod)
@@ -273,7 +277,7 @@ class World:
         for index in range(count):
             pod_id = _new_id()
             self.state["pods"][pod_id] = {
-                "id": pod_id, "name": f"{prefix}{index}", "imageName": "runpod/pytorch:sandbox",
+                "id": pod_id, "name": f"{prefix}{index}", "imageName": "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204",
                 "gpuTypeId": gpu_id, "cloudType": "SECURE", "gpuCount": 1, "containerDiskInGb": 50,
                 "volumeInGb": 0, "volumeMountPath": "/workspace", "ports": ports, "env": [],
                 "dockerArgs": "", "templateId": None, "networkVolumeId": None,

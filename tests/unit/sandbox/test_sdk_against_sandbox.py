@@ -21,7 +21,7 @@ def test_lists_gpus_with_real_ids_and_memory(sdk):
 
 
 def test_pod_lifecycle_create_stop_resume_terminate(sdk, sandbox):
-    created = sdk.create_pod("sdk-pod", "runpod/pytorch:sandbox", "NVIDIA A40",
+    created = sdk.create_pod("sdk-pod", "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204", "NVIDIA A40",
                              cloud_type="SECURE", ports="22/tcp,8002/tcp", env={"A": "1"})
     pod = sdk.get_pod(created["id"])
     assert pod["name"] == "sdk-pod" and pod["desiredStatus"] == "RUNNING"

@@ -34,7 +34,7 @@ def sdk(sandbox):
 
 
 def make(sdk, name, gpu="NVIDIA A40", env=None):
-    return sdk.create_pod(name, "runpod/pytorch:sandbox", gpu, ports="22/tcp,8002/tcp", env=env or {})["id"]
+    return sdk.create_pod(name, "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204", gpu, ports="22/tcp,8002/tcp", env=env or {})["id"]
 
 
 def test_hosts_vars_and_default_groups(sdk, tmp_path):
@@ -54,7 +54,7 @@ def test_hosts_vars_and_default_groups(sdk, tmp_path):
     assert a["ansible_user"] == "root"
     assert a["runpod_id"] == pod_id and a["runpod_name"] == "fac-a" and a["runpod_status"] == "RUNNING"
     assert a["runpod_gpu"] == "A40" and a["runpod_gpu_count"] == 1 and a["runpod_cost_per_hr"] == 0.44
-    assert a["runpod_image"] == "runpod/pytorch:sandbox" and a["runpod_data_center"] == "EU-RO-1"
+    assert a["runpod_image"] == "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204" and a["runpod_data_center"] == "EU-RO-1"
     assert a["runpod_ports"]["22"] == ssh["publicPort"] and "8002" in a["runpod_ports"]
     assert a["runpod_env_keys"] == ["HF_TOKEN"]
     assert groups_of(data, "fac-a") == ["runpod", "runpod_gpu_a40", "runpod_status_running"]

@@ -11,7 +11,7 @@ def client(sandbox):
 
 
 def _create(client, name="pod-a", **kwargs):
-    args = dict(image="runpod/pytorch:sandbox", gpu_type_id="NVIDIA A40", cloud_type="SECURE",
+    args = dict(image="runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204", gpu_type_id="NVIDIA A40", cloud_type="SECURE",
                 ports=["22/tcp", "8002/tcp"])
     args.update(kwargs)
     return client.create_pod(name, **args)

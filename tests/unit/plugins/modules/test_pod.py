@@ -6,7 +6,7 @@ import pytest
 
 from tests.helpers import run_module
 
-IMAGE = "runpod/pytorch:sandbox"
+IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204"
 BASE = dict(name="fac-test", gpu=["A40"], image=IMAGE, ports=["22/tcp", "8002/tcp"], wait_timeout=30)
 
 
@@ -147,13 +147,13 @@ def test_no_wait_returns_before_boot(sandbox):
 
 def test_drift_is_reported_and_force_recreates(sandbox):
     first = pod()
-    drifted = pod({"image": "runpod/pytorch:newer"})
+    drifted = pod({"image": "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404"})
     assert drifted["changed"] is False
-    assert drifted["drift"] == ["image: %s -> runpod/pytorch:newer" % IMAGE]
+    assert drifted["drift"] == ["image: %s -> runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404" % IMAGE]
     assert drifted["id"] == first["id"]
-    forced = pod({"image": "runpod/pytorch:newer", "force": True})
+    forced = pod({"image": "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404", "force": True})
     assert forced["changed"] is True and forced["id"] != first["id"]
-    assert forced["pod"]["image"] == "runpod/pytorch:newer"
+    assert forced["pod"]["image"] == "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404"
     assert names(sandbox) == ["fac-test"]
 
 

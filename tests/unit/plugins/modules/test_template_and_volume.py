@@ -2,7 +2,7 @@
 
 from tests.helpers import run_module
 
-TEMPLATE = dict(name="fac-template", image="runpod/pytorch:sandbox", start_command='bash -c "sleep 1"',
+TEMPLATE = dict(name="fac-template", image="runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204", start_command='bash -c "sleep 1"',
                 ports=["22/tcp", "8002/tcp"], env={"HF_TOKEN": "hf_template_secret"})
 
 

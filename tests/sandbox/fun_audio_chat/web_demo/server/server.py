@@ -1,19 +1,31 @@
 """Fun-Audio-Chat web demo server: the sandbox stand-in.
 
 Same command line, log lines and websocket protocol as upstream's
-``web_demo/server/server.py`` (DESIGN.md section 3); the "model" is a tiny
-deterministic double. What stays faithful because deployment code depends on
-it:
+``web_demo/server/server.py`` (DESIGN.md section 3, read from
+FunAudioLLM/Fun-Audio-Chat at 8ba984b64b4880918db2807e08d795475481200c); the
+"model" is a tiny deterministic double. What stays faithful because
+deployment code depends on it:
 
+* upstream's options and defaults: ``--host localhost``, ``--port 11235``,
+  ``--model-path model/s2s`` (wrong unless passed), ``--sample-rate 24000``,
+  ``--model-sample-rate 16000``, ``--output-dir ./output``, ``--tts-gpu 1``;
 * start-up refuses to run without the downloaded model files: ``--model-path``
   (config, index and every shard it names) and the CosyVoice files, read
   relative to the working directory;
-* the log lines, in order: ``[INFO] s2s model loaded (: cuda)``,
-  ``cosyvoice loaded``, then, from the TTS worker process,
-  ``[TTS Process] TTS model loaded successfully``; the port opens before the
-  last one;
+* the TTS worker loads ``cosyvoice3.yaml`` through HyperPyYAML, as
+  CosyVoice does, so with ``ruamel.yaml`` 0.18+ it dies with
+  ``'Loader' object has no attribute 'max_depth'`` and the server never
+  becomes ready;
+* the log lines, in upstream's order: ``[INFO] s2s model loaded (: cuda)``,
+  ``[INFO] Global TTS process started``, ``======== Running on http://...``,
+  then from the TTS worker ``[TTS Process] Starting TTS worker process on
+  cuda:N``, ``cosyvoice loaded``, ``[TTS Process] TTS model loaded
+  successfully``: the port opens before the last one;
 * ``--tts-gpu`` must be a GPU the machine has: otherwise the TTS worker dies
   without a word and every turn hangs after ``[Processing...]``;
+* every turn's input and output audio is written under ``--output-dir``
+  (``input/<client>_turn<N>_input.wav``, ``<client>_turn<N>_output_<ts>.wav``),
+  so the directory grows without bound, as upstream's does;
 * ``GET /api/chat``: binary frames ``[kind][payload]``, handshake ``00 00 00``,
   Ogg/Opus audio in both directions (mono 24 kHz), text held back until the
   first reply audio page, no end-of-response message, no reply to a pause
@@ -30,6 +42,8 @@ import os
 import subprocess
 import sys
 import time
+import uuid
+import wave
 import zlib
 
 import numpy as np
@@ -47,10 +61,16 @@ KIND_HANDSHAKE, KIND_AUDIO, KIND_TEXT, KIND_CONTROL, KIND_METADATA, KIND_ERROR, 
 CONTROL_START, CONTROL_END_TURN, CONTROL_PAUSE, CONTROL_RESTART = range(4)
 
 READY = web.AppKey("tts_ready", object)
+OUTPUT_DIR = web.AppKey("output_dir", str)
 
 
 def log(message):
     print(message, flush=True)
+
+
+def info(message):
+    """Upstream's log("info", ...) prints ``[INFO] message``."""
+    log("[INFO] %s" % message)
 
 
 # ---------------------------------------------------------------- start-up
@@ -83,12 +103,23 @@ def gpu_count():
     return count
 
 
+def load_cosyvoice_config():
+    """Load cosyvoice3.yaml through HyperPyYAML as CosyVoice does (ruamel.yaml 0.18+ breaks it)."""
+    from hyperpyyaml import load_hyperpyyaml  # pylint: disable=import-outside-toplevel
+    with open(os.path.join(COSYVOICE_DIR, "cosyvoice3.yaml"), encoding="utf-8") as handle:
+        return load_hyperpyyaml(handle)
+
+
 def tts_worker(tts_gpu, gpus, ready):
     """The TTS process: loads CosyVoice on --tts-gpu. A GPU the machine lacks kills it silently."""
+    info("[TTS Process] Starting TTS worker process on cuda:%d..." % tts_gpu)
     if tts_gpu >= gpus:
         os._exit(1)  # upstream's worker dies in CUDA init with nothing in the log
+    info("[TTS Process] Loading TTS model...")
+    load_cosyvoice_config()
     time.sleep(LOAD_SECONDS)
-    log("[TTS Process] TTS model loaded successfully")
+    log("cosyvoice loaded")
+    info("[TTS Process] TTS model loaded successfully")
     ready.set()
     while True:
         time.sleep(3600)
@@ -111,14 +142,18 @@ def synthesize(text):
 class Turn:
     """What the client has said since the last start/restart."""
 
-    def __init__(self):
+    def __init__(self, client, number):
+        self.client = client
+        self.number = number
         self.reader = sphn.OpusStreamReader(SAMPLE_RATE)
         self.samples = 0
+        self.pcm = []
 
     def hear(self, page):
         pcm = self.reader.append_bytes(page)
-        if pcm is not None:
+        if pcm is not None and len(pcm):
             self.samples += len(pcm)
+            self.pcm.append(np.asarray(pcm, dtype=np.float32).reshape(-1))
 
 
 async def wait_until_ready(ready):
@@ -126,12 +161,26 @@ async def wait_until_ready(ready):
         await asyncio.sleep(0.05)
 
 
-async def reply(ws, ready, heard_seconds):
-    log("[Processing...] %.2fs of audio" % heard_seconds)
+def save_wav(path, pcm):
+    """Write float PCM (mono, 24 kHz) as a 16-bit WAV file."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with wave.open(path, "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(SAMPLE_RATE)
+        handle.writeframes((np.clip(pcm, -1, 1) * 32767).astype("<i2").tobytes())
+
+
+async def reply(ws, ready, turn, output_dir):
+    heard_seconds = turn.samples / SAMPLE_RATE
+    save_wav(os.path.join(output_dir, "input", "%s_turn%d_input.wav" % (turn.client, turn.number)),
+             np.concatenate(turn.pcm) if turn.pcm else np.zeros(0, dtype=np.float32))
+    info("start inference of (%.2fs audio)..." % heard_seconds)
     await ws.send_bytes(bytes([KIND_TEXT]) + b"[Processing...]")
     await wait_until_ready(ready)
     pcm = synthesize(ANSWER)
     pcm = np.concatenate([pcm, np.zeros(-len(pcm) % FRAME, dtype=np.float32)])
+    save_wav(os.path.join(output_dir, "%s_turn%d_output_%d.wav" % (turn.client, turn.number, time.time())), pcm)
     words = ANSWER.split()
     deltas = [words[0]] + [" " + word for word in words[1:]]
     writer = sphn.OpusStreamWriter(SAMPLE_RATE)
@@ -154,7 +203,9 @@ async def chat(request):
     ws = web.WebSocketResponse(max_msg_size=16 * 1024 * 1024)
     await ws.prepare(request)
     await ws.send_bytes(bytes([KIND_HANDSHAKE, 0, 0]))
-    turn = Turn()
+    client = uuid.uuid4().hex[:8]
+    output_dir = request.app[OUTPUT_DIR]
+    turn = Turn(client, 1)
     replying = None
     async for message in ws:
         if message.type != WSMsgType.BINARY or not message.data:
@@ -168,11 +219,10 @@ async def chat(request):
         elif kind == KIND_CONTROL and payload:
             if payload[0] in (CONTROL_PAUSE, CONTROL_END_TURN) and turn.samples:
                 if replying is None or replying.done():
-                    replying = asyncio.ensure_future(
-                        reply(ws, request.app[READY], turn.samples / SAMPLE_RATE))
-                turn = Turn()
+                    replying = asyncio.ensure_future(reply(ws, request.app[READY], turn, output_dir))
+                turn = Turn(client, turn.number + 1)
             elif payload[0] in (CONTROL_START, CONTROL_RESTART):
-                turn = Turn()
+                turn = Turn(client, turn.number)
         elif kind == KIND_METADATA:
             try:
                 json.loads(payload.decode())
@@ -183,19 +233,23 @@ async def chat(request):
     return ws
 
 
-def make_app(ready):
+def make_app(ready, output_dir):
     app = web.Application()
     app[READY] = ready
+    app[OUTPUT_DIR] = output_dir
     app.router.add_get("/api/chat", chat)
     return app
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="Fun-Audio-Chat web demo server (sandbox stand-in)")
-    parser.add_argument("--model-path", required=True)
-    parser.add_argument("--host", default="0.0.0.0")
-    parser.add_argument("--port", type=int, default=8002)
-    parser.add_argument("--tts-gpu", type=int, default=1)
+    parser.add_argument("--host", default="localhost", type=str)
+    parser.add_argument("--port", default=11235, type=int)
+    parser.add_argument("--sample-rate", default=24000, type=int, help="Audio sample rate (Opus)")
+    parser.add_argument("--model-sample-rate", default=16000, type=int, help="Model sample rate")
+    parser.add_argument("--output-dir", default="./output", type=str, help="Directory to save input audio files")
+    parser.add_argument("--model-path", type=str, default="model/s2s", help="Path to S2S model")
+    parser.add_argument("--tts-gpu", default=1, type=int, help="GPU device id for TTS model (default: 1)")
     return parser.parse_args(argv)
 
 
@@ -205,14 +259,17 @@ def main(argv=None):
     gpus = gpu_count()
     if gpus == 0:
         raise RuntimeError("Found no NVIDIA driver on your system.")
+    info("loading s2s model to cuda...")
     time.sleep(LOAD_SECONDS)
-    log("[INFO] s2s model loaded (: cuda)")
+    info("s2s model loaded (: cuda)")
+    os.makedirs(os.path.join(args.output_dir, "input"), exist_ok=True)
+    info("Output directory: %s" % args.output_dir)
     context = multiprocessing.get_context("spawn")
     ready = context.Event()
-    context.Process(target=tts_worker, args=(args.tts_gpu, gpus, ready), daemon=True).start()
-    time.sleep(LOAD_SECONDS / 2)
-    log("cosyvoice loaded")
-    web.run_app(make_app(ready), host=args.host, port=args.port, access_log=None,
+    worker = context.Process(target=tts_worker, args=(args.tts_gpu, gpus, ready), daemon=True)
+    worker.start()
+    info("Global TTS process started (pid: %d)" % worker.pid)
+    web.run_app(make_app(ready, args.output_dir), host=args.host, port=args.port, access_log=None,
                 print=lambda text: log(text.strip()))
     return 0
 
