@@ -31,6 +31,30 @@ def prepare_app(root):
     return root
 
 
+STANDIN_VENV = os.path.join(REPO_ROOT, ".cache", "standin-venv")
+# What the app role installs on a pod: the stand-in's requirements, then sphn,
+# aiohttp and the ruamel.yaml pin. Kept apart from the dev venv, whose
+# ansible-lint needs ruamel.yaml>=0.18 (which breaks HyperPyYAML).
+STANDIN_PACKAGES = ["-r", os.path.join(STANDIN, "requirements.txt"), "sphn==0.2.1", "aiohttp==3.14.5",
+                    "ruamel.yaml<0.18"]
+
+
+def standin_python():
+    """The interpreter of a virtualenv holding what the app role would install (made once, cached)."""
+    python = os.path.join(STANDIN_VENV, "bin", "python")
+    stamp = os.path.join(STANDIN_VENV, ".installed")
+    with open(os.path.join(STANDIN, "requirements.txt"), "rb") as handle:
+        wanted = repr((handle.read(), STANDIN_PACKAGES))
+    if os.path.exists(stamp) and open(stamp, encoding="utf-8").read() == wanted:
+        return python
+    subprocess.run([sys.executable, "-m", "venv", "--clear", STANDIN_VENV], check=True)
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"] + STANDIN_PACKAGES,
+                   check=True)
+    with open(stamp, "w", encoding="utf-8") as handle:
+        handle.write(wanted)
+    return python
+
+
 def path_with_gpus(bin_dir, count):
     """A PATH whose nvidia-smi lists ``count`` GPUs (the sandbox pods' nvidia-smi does the same on a pod)."""
     os.makedirs(bin_dir, exist_ok=True)
@@ -52,12 +76,13 @@ class StandinServer:
     """``python -m web_demo.server.server`` from an app root, with its log kept line by line."""
 
     def __init__(self, root, path, tts_gpu=0, model_path="pretrained_models/Fun-Audio-Chat-8B"):
+        self.root = str(root)
         self.port = free_port()
         env = dict(os.environ, PYTHONPATH=str(root), PATH=path, FAC_STANDIN_LOAD_SECONDS="0.5",
                    PYTHONUNBUFFERED="1")
         self.log = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "web_demo.server.server", "--model-path", model_path, "--port", str(self.port),
+            [standin_python(), "-m", "web_demo.server.server", "--model-path", model_path, "--port", str(self.port),
              "--host", "127.0.0.1", "--tts-gpu", str(tts_gpu)],
             cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 

@@ -20,7 +20,10 @@ from websockets.sync.client import connect
 from tests.sandbox import app_repo
 from tests.sandbox.control import REPO_ROOT
 
-READY_LINES = ["[INFO] s2s model loaded (: cuda)", "cosyvoice loaded", "[TTS Process] TTS model loaded successfully"]
+# Upstream's order (DESIGN.md section 3): the port opens ("Running on") before the TTS model is loaded.
+READY_LINES = ["[INFO] s2s model loaded (: cuda)", "[INFO] Global TTS process started", "======== Running on http://",
+               "[TTS Process] Starting TTS worker process on cuda:0", "cosyvoice loaded",
+               "[TTS Process] TTS model loaded successfully"]
 
 
 def question_pages(seconds=1.5):
@@ -74,22 +77,23 @@ def test_replies_with_speech_and_text_over_the_websocket(standin):
 def test_the_port_opens_before_the_tts_worker_is_ready(standin):
     """Readiness is the last log line, not the open port (both processes write to the same log, in order)."""
     srv = standin()
-    srv.wait_for_line(READY_LINES[2])
-    assert [line for line in srv.log if line in READY_LINES] == READY_LINES
+    srv.wait_for_line(READY_LINES[-1])
+    assert [wanted for line in srv.log for wanted in READY_LINES if wanted in line] == READY_LINES
     listening = next(i for i, line in enumerate(srv.log) if "Running on http://127.0.0.1:%d" % srv.port in line)
-    assert srv.log.index(READY_LINES[1]) < listening < srv.log.index(READY_LINES[2])
+    loaded = next(i for i, line in enumerate(srv.log) if READY_LINES[-1] in line)
+    assert listening < loaded
     assert srv.port_open()
 
 
 def test_tts_gpu_the_pod_lacks_hangs_every_turn_after_processing(standin):
     srv = standin(tts_gpu=1, gpu_count=1)  # upstream's default --tts-gpu on a one-GPU pod
-    srv.wait_for_line("cosyvoice loaded")
+    srv.wait_for_line("[TTS Process] Starting TTS worker process on cuda:1")
     srv.wait_until_listening()
     with connect("ws://127.0.0.1:%d/api/chat" % srv.port) as ws:
         assert ws.recv(timeout=5) == b"\x00\x00\x00"
         frames = turn(ws, question_pages(), idle=4)
     assert frames == [b"\x02[Processing...]"]
-    assert not any(READY_LINES[2] in line for line in srv.log)
+    assert not any(READY_LINES[-1] in line for line in srv.log)
 
 
 def test_refuses_to_start_without_the_model_files(standin, standin_app):
@@ -120,3 +124,40 @@ def test_the_app_repo_clones_over_http_with_its_submodules_and_stable_commits(tm
     assert (clone / "third_party" / "CosyVoice" / "cosyvoice" / "__init__.py").is_file()
     assert (clone / "third_party" / "LLaMA-Factory" / "src" / "llamafactory" / "__init__.py").is_file()
     assert "url = ../CosyVoice.git" in (clone / ".gitmodules").read_text()
+
+
+def test_upstream_defaults_listen_on_localhost_11235_only(standin_app, tmp_path):
+    """Started with upstream's defaults (no --host/--port), only the pod itself could reach it."""
+    from tests.standin import path_with_gpus  # pylint: disable=import-outside-toplevel
+    env = dict(os.environ, PYTHONPATH=str(standin_app), PATH=path_with_gpus(tmp_path / "bin", 1),
+               FAC_STANDIN_LOAD_SECONDS="0.2", PYTHONUNBUFFERED="1")
+    from tests.standin import standin_python  # pylint: disable=import-outside-toplevel
+    proc = subprocess.Popen([standin_python(), "-m", "web_demo.server.server", "--model-path",
+                             "pretrained_models/Fun-Audio-Chat-8B", "--tts-gpu", "0"],
+                            cwd=str(standin_app), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:
+            if line.startswith("======== Running on"):
+                assert line.strip() == "======== Running on http://localhost:11235 ========"
+                break
+        listening = subprocess.run(["ss", "-Hltn", "sport = :11235"], capture_output=True, text=True).stdout
+        addresses = [row.split()[3] for row in listening.splitlines()]
+        assert addresses and all(a.startswith(("127.0.0.1", "[::1]")) for a in addresses), addresses
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_each_turn_leaves_its_audio_in_the_output_dir(standin, standin_app):
+    import shutil  # pylint: disable=import-outside-toplevel
+    shutil.rmtree(os.path.join(str(standin_app), "output"), ignore_errors=True)  # other tests' turns
+    srv = standin()
+    srv.wait_for_line("TTS model loaded successfully")
+    with connect(srv.url) as ws:
+        assert ws.recv(timeout=10) == b"\x00\x00\x00"
+        turn(ws, question_pages())
+    output = os.path.join(srv.root, "output")
+    inputs = os.listdir(os.path.join(output, "input"))
+    outputs = [name for name in os.listdir(output) if name.endswith(".wav")]
+    assert len(inputs) == 1 and inputs[0].endswith("_turn1_input.wav")
+    assert len(outputs) == 1 and "_turn1_output_" in outputs[0]

@@ -156,6 +156,7 @@ class SandboxStack:
             "torch_cuda": "",
             "torch_index_url": "",
             "torch_find_links": pod_url("wheels"),
+            "torch_extra_pip_args": ["--trusted-host", POD_HOST],  # pip refuses plain-HTTP find-links otherwise
             "torch_require_gpu": False,
         }
 

@@ -16,4 +16,5 @@ def test_pod_is_runpod_shaped(host):
 
 def test_sshd_is_the_way_in(host):
     assert host.process.filter(comm="sshd")
-    assert host.file("/root/.ssh/authorized_keys").mode == 0o600
+    # RunPod's start script does chmod 700 -R ~/.ssh: private to root either way.
+    assert host.file("/root/.ssh/authorized_keys").mode & 0o077 == 0

@@ -13,7 +13,7 @@ def test_reports_each_host_and_a_failed_check_fails_the_run(standin, tmp_path):
     good = standin()
     hung = standin(tts_gpu=1, gpu_count=1)
     good.wait_for_line(READY)
-    hung.wait_for_line("cosyvoice loaded")
+    hung.wait_for_line("======== Running on")
     hung.wait_until_listening()
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(yaml.safe_dump({"all": {"hosts": {

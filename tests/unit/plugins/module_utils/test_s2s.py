@@ -51,7 +51,7 @@ def test_missing_expected_words_fail_the_check(standin):
 
 def test_a_dead_tts_worker_is_named_as_the_likely_cause(standin):
     server = standin(tts_gpu=1, gpu_count=1)
-    server.wait_for_line("cosyvoice loaded")
+    server.wait_for_line("======== Running on")
     server.wait_until_listening()
     result = s2s.converse(server.url, question(), reply_timeout=4, idle_seconds=1.0)
     assert result["processing_seconds"] is not None and result["first_audio_seconds"] is None

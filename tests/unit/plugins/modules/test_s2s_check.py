@@ -46,7 +46,7 @@ def test_own_question_audio_and_a_hung_turn(standin, tmp_path):
     question = tmp_path / "question.ogg"
     question.write_bytes(b"".join(s2s.opus_pages((0.3 * np.sin(2 * np.pi * 180 * t)).astype(np.float32))))
     server = standin(tts_gpu=1, gpu_count=1)
-    server.wait_for_line("cosyvoice loaded")
+    server.wait_for_line("======== Running on")
     server.wait_until_listening()
     result = run_module("s2s_check", {"url": server.url, "question_audio": str(question), "reply_timeout": 4,
                                       "idle_seconds": 1.0})

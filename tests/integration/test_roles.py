@@ -1,0 +1,228 @@
+"""The six roles on a real sandbox pod, through playbooks/provision.yml, as users run them.
+
+One pod of the image without torch (runpod/base), so the torch role's install
+path runs; the hub, the app's git repo and the torch wheel come from the
+sandbox (python -m tests.sandbox up). The tests run in order on that pod:
+check mode on the fresh pod, first converge, second converge (changed=0),
+supervisor restart after a kill, --tts-gpu from the GPU count, the ruamel.yaml
+breakage and the readiness timeout, a cut download resumed, too little disk,
+then stop/resume and a re-run that downloads and installs nothing again.
+"""
+
+import json
+import os
+import time
+import urllib.request
+
+import pytest
+
+from tests.helpers import run_module, run_playbook, ssh, task_results, stats, wait_for_ssh
+from tests.sandbox.stack import SandboxStack
+
+pytestmark = pytest.mark.xdist_group("podman")
+
+PROVISION = "playbooks/provision.yml"
+BASE_IMAGE = "runpod/base:1.0.2-cuda1281-ubuntu2204"
+HOME = "/workspace/funaudiochat"
+
+
+class Pod:
+    """The test pod: its SSH endpoint, an inventory file and the sandbox's env."""
+
+    def __init__(self, stack, tmp):
+        self.stack = stack
+        self.env = stack.env()
+        self.tmp = tmp
+        self.key = self.env["SANDBOX_SSH_KEY"]
+        self.refresh()
+
+    def refresh(self):
+        result = run_module("pod", {"name": "fac-roles", "gpu": "A40", "image": BASE_IMAGE,
+                                    "ports": ["22/tcp", "8002/tcp"], "volume_gb": 20,
+                                    "ssh_public_key_file": self.key + ".pub", "wait_timeout": 120},
+                            env=self.env)
+        assert not result.get("failed"), result.get("msg")
+        self.id, self.host, self.port = result["id"], result["ssh_host"], result["ssh_port"]
+        self.ports = result["ports"]
+        wait_for_ssh(self.host, self.port, self.key)
+        self.inventory = os.path.join(self.tmp, "inventory.json")
+        with open(self.inventory, "w", encoding="utf-8") as handle:
+            json.dump({"runpod": {"hosts": {"fac-roles": {
+                "ansible_host": self.host, "ansible_port": self.port, "ansible_user": "root",
+                "ansible_python_interpreter": "/usr/bin/python3",
+                "runpod_public_ip": self.host, "runpod_ports": self.ports}}}}, handle)
+
+    def provision(self, extra=None, check=False, tags=None):
+        extra_vars = self.stack.role_vars()
+        extra_vars.update(extra or {})
+        env = dict(self.env)
+        if tags:
+            env["ANSIBLE_RUN_TAGS"] = tags
+        rc, out, err = run_playbook(PROVISION, extra_vars=extra_vars, check=check, inventory=self.inventory, env=env)
+        return rc, out, err
+
+    def sh(self, command, timeout=60):
+        return ssh(self.host, self.port, self.key, command, timeout=timeout)
+
+    def hub(self, method, path, body=None):
+        url = self.env["HF_ENDPOINT"] + "/_sandbox/" + path
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"{}")
+
+
+def changed_tasks(out):
+    """Names (without the role prefix) of the tasks that changed something."""
+    return [name.split(" : ")[-1] for name, result in task_results(out, "fac-roles") if result.get("changed")]
+
+
+def failure(out):
+    failed = [(name, result) for name, result in task_results(out, "fac-roles") if result.get("failed")]
+    return failed[-1][1].get("msg", "") if failed else ""
+
+
+def ok(rc, out, err):
+    assert rc == 0, "provision failed: %s\n%s" % (failure(out) if isinstance(out, dict) else out, err[-2000:])
+
+
+@pytest.fixture(scope="module")
+def pod(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("roles")
+    stack = SandboxStack(state_dir=str(tmp / "sandbox"))
+    stack.up()
+    try:
+        yield Pod(stack, str(tmp))
+    finally:
+        stack.down()
+
+
+def test_check_mode_on_a_fresh_pod_fails_nowhere_and_reports_changes(pod):
+    rc, out, err = pod.provision(check=True)
+    ok(rc, out, err)
+    changed = changed_tasks(out)
+    for expected in ("Create the app's environment on the volume", "Report the torch that would be installed",
+                     "Check out Fun-Audio-Chat with its submodules", "Report what would be installed"):
+        assert expected in changed, changed
+    assert stats(out, "fac-roles")["changed"] > 5
+    assert pod.sh("test -e %s" % HOME).returncode != 0, "check mode created the deployment"
+
+
+def test_first_converge_installs_everything_and_the_server_gets_ready(pod):
+    rc, out, err = pod.provision()
+    ok(rc, out, err)
+    names = changed_tasks(out)
+    assert "Install torch (progress below every 15 s)" in names  # the base image has no torch
+    assert "Install the requirements (progress below every 15 s)" in names
+    # The app's interpreter is the environment's, which imports the torch the role installed.
+    probe = pod.sh("%s/venv/bin/python -c 'import torch, hyperpyyaml, sphn, aiohttp; print(torch.__version__)'" % HOME)
+    assert probe.returncode == 0 and probe.stdout.strip() == pod.stack.role_vars()["torch_version"], probe.stderr
+    ruamel = pod.sh("%s/venv/bin/python -c 'import ruamel.yaml; print(ruamel.yaml.__version__)'" % HOME)
+    assert ruamel.stdout.startswith("0.17."), ruamel.stdout
+    status = pod.sh("supervisorctl status funaudiochat")
+    assert "RUNNING" in status.stdout, status.stdout
+    assert pod.sh("grep -c 'TTS model loaded successfully' %s/logs/server.log" % HOME).stdout.strip() == "1"
+    links = pod.sh("readlink %s/app/pretrained_models/Fun-Audio-Chat-8B" % HOME).stdout.strip()
+    assert links == "%s/models/Fun-Audio-Chat-8B" % HOME
+    cmdline = pod.sh("ps -eo args | grep '[w]eb_demo.server.server'").stdout
+    assert "--host 0.0.0.0" in cmdline and "--port 8002" in cmdline and "--tts-gpu 0" in cmdline, cmdline
+
+
+def test_second_converge_changes_nothing(pod):
+    pod.hub("DELETE", "stats")
+    rc, out, err = pod.provision()
+    ok(rc, out, err)
+    assert changed_tasks(out) == []
+    assert stats(out, "fac-roles")["changed"] == 0
+    assert pod.hub("GET", "stats")["bytes_sent"] == 0  # complete models are recognised, not fetched
+
+
+def test_supervisor_restarts_a_killed_server(pod):
+    before = pod.sh("supervisorctl pid funaudiochat").stdout.strip()
+    assert before.isdigit()
+    pod.sh("kill -9 %s" % before)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if pod.sh("%s/bin/funaudiochat-ready" % HOME).stdout.strip() == "ready":
+            break
+        time.sleep(1)
+    after = pod.sh("supervisorctl pid funaudiochat").stdout.strip()
+    assert after.isdigit() and after != before
+    assert pod.sh("%s/bin/funaudiochat-ready" % HOME).stdout.strip() == "ready"
+
+
+def test_tts_gpu_follows_the_gpu_count(pod):
+    # The sandbox nvidia-smi reports what /etc/runpod-sandbox/gpus says: make it two GPUs.
+    pod.sh("sed -i '2s/.*/2/' /etc/runpod-sandbox/gpus")
+    try:
+        rc, out, err = pod.provision(tags="server")
+        ok(rc, out, err)
+        assert "Configure the supervisor program" in changed_tasks(out)  # a changed command line restarts it
+        assert "--tts-gpu 1" in pod.sh("ps -eo args | grep '[w]eb_demo.server.server'").stdout
+    finally:
+        pod.sh("sed -i '2s/.*/1/' /etc/runpod-sandbox/gpus")
+    rc, out, err = pod.provision(tags="server")
+    ok(rc, out, err)
+    assert "--tts-gpu 0" in pod.sh("ps -eo args | grep '[w]eb_demo.server.server'").stdout
+
+
+def test_without_the_ruamel_pin_the_server_never_gets_ready_and_the_error_shows_the_log(pod):
+    assert pod.sh("%s/venv/bin/python -m pip install -q 'ruamel.yaml>=0.18'" % HOME, timeout=300).returncode == 0
+    # A new argument restarts the server, which now breaks loading CosyVoice's config.
+    rc, out, err = pod.provision({"server_extra_args": ["--sample-rate", "24000"], "server_ready_timeout": 25},
+                                 tags="server")
+    assert rc != 0
+    message = failure(out)
+    assert "did not become ready within 25s" in message
+    assert "'Loader' object has no attribute 'max_depth'" in message  # the server's own last log lines
+    # The app role puts the pin back once told its environment changed; then the server starts.
+    pod.sh("rm %s/venv/.funaudiochat-app.json" % HOME)
+    rc, out, err = pod.provision({"server_extra_args": ["--sample-rate", "24000"]})
+    ok(rc, out, err)
+    assert pod.sh("%s/bin/funaudiochat-ready" % HOME).stdout.strip() == "ready"
+
+
+def test_a_cut_download_resumes_without_refetching_finished_files(pod):
+    model = "%s/models/Fun-Audio-Chat-8B" % HOME
+    sizes = {line.split()[1]: int(line.split()[0]) for line in
+             pod.sh("cd %s && find . -name '*.safetensors' -printf '%%s %%P\\n'" % model).stdout.splitlines()}
+    pod.sh("rm %s/model-00001-of-00002.safetensors" % model)  # one shard lost; the other is finished
+    pod.hub("DELETE", "stats")
+    pod.hub("POST", "faults", {"kind": "cut", "after_bytes": 2 * 1024 * 1024})
+    rc, out, err = pod.provision({"server_extra_args": ["--sample-rate", "24000"]}, tags="models")
+    ok(rc, out, err)
+    served = pod.hub("GET", "stats")
+    downloads = [r for r in served["requests"] if r["method"] == "GET" and "/resolve/" in r["path"]]
+    assert all("model-00001" in r["path"] for r in downloads), downloads  # nothing else fetched again
+    refetched = served["bytes_sent"] - sizes["model-00001-of-00002.safetensors"]
+    assert 0 <= refetched < 1024 * 1024, "re-fetched %d bytes after the cut" % refetched
+    size = pod.sh("stat -c %%s %s/model-00001-of-00002.safetensors" % model).stdout.strip()
+    assert int(size) == sizes["model-00001-of-00002.safetensors"]
+
+
+def test_too_little_disk_is_one_clear_line_before_any_download(pod):
+    pod.sh("rm -r %s/models/Fun-CosyVoice3-0.5B-2512" % HOME)
+    pod.hub("DELETE", "stats")
+    rc, out, err = pod.provision({"models_reserve_gb": 100000}, tags="models")
+    assert rc != 0
+    message = failure(out)
+    assert message.startswith("Not enough disk for FunAudioLLM/Fun-CosyVoice3-0.5B-2512 on ")
+    assert "use a larger volume" in message
+    assert not [r for r in pod.hub("GET", "stats")["requests"] if "/resolve/" in r["path"]]
+    rc, out, err = pod.provision({"server_extra_args": ["--sample-rate", "24000"]})
+    ok(rc, out, err)
+
+
+def test_after_stop_and_resume_a_rerun_restores_the_server_without_downloads_or_pip(pod):
+    result = run_module("pod", {"id": pod.id, "state": "stopped"}, env=pod.env)
+    assert result["changed"], result
+    pod.refresh()  # resumes the pod: new container, new ports, the volume kept
+    assert pod.sh("command -v supervisord").returncode != 0  # the container disk is new
+    pod.hub("DELETE", "stats")
+    rc, out, err = pod.provision({"server_extra_args": ["--sample-rate", "24000"]})
+    ok(rc, out, err)
+    names = changed_tasks(out)
+    assert "Install the app's system packages" in names and "Install supervisord (RunPod containers have no systemd)" in names
+    assert not [name for name in names if "torch" in name.lower() or "requirements" in name.lower()], names
+    assert pod.hub("GET", "stats")["bytes_sent"] == 0
+    assert pod.sh("%s/bin/funaudiochat-ready" % HOME).stdout.strip() == "ready"
