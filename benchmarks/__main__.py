@@ -2,13 +2,14 @@
 
 import sys
 
-from benchmarks import api_get_pods, fanout, inventory, podman_pods
+from benchmarks import api_get_pods, fanout, inventory, podman_pods, roles
 
 BENCHMARKS = {
     "api_get_pods": api_get_pods.main,
     "inventory": inventory.main,
     "fanout": fanout.main,
     "podman_pods": podman_pods.main,
+    "roles": roles.main,
 }
 
 

@@ -140,8 +140,6 @@ seconds:
 
 import json
 import os
-import signal
-import subprocess
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -273,29 +271,19 @@ def gb(value):
 
 
 def run_slice(module, p, revision, env, seconds):
-    """Run the helper for up to ``seconds`` (0: until it ends). Returns True when it finished."""
+    """Run the helper for up to ``seconds`` (0: until it ends). Returns True when it finished.
+
+    coreutils' timeout ends the slice (TERM, then KILL); the next slice resumes from the partial file.
+    """
     cmd = [p["python"], "-c", _HELPER, p["repo_id"], revision, p["dest"], p["source"]]
-    try:
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                preexec_fn=os.setsid)
-    except OSError as exc:
-        module.fail_json(msg="python: cannot run %s (%s): install the downloader first" % (p["python"], exc))
-    deadline = time.time() + seconds if seconds else None
-    while proc.poll() is None:
-        if deadline is not None and time.time() >= deadline:
-            # The slice is over: stop the download; the next slice resumes from the partial file.
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            return False
-        time.sleep(0.2)
-    _out, err = proc.communicate()
-    if proc.returncode != 0:
-        lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
-        reason = lines[-1] if lines else "exit status %d" % proc.returncode
+    if seconds:
+        cmd = ["timeout", "--kill-after=10", str(seconds)] + cmd
+    rc, _out, err = module.run_command(cmd, environ_update=env)
+    if seconds and rc in (124, 137):
+        return False
+    if rc != 0:
+        lines = [line for line in err.splitlines() if line.strip()]
+        reason = lines[-1] if lines else "exit status %d" % rc
         module.fail_json(msg="%s: download failed: %s" % (p["repo_id"], reason), stderr_lines=lines[-20:])
     return True
 
@@ -361,11 +349,8 @@ def main():
 
     if not os.path.isdir(dest):
         os.makedirs(dest)
-    env = dict(os.environ, HF_ENDPOINT=endpoint, HF_HUB_DISABLE_PROGRESS_BARS="1",
-               HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_ENABLE_HF_TRANSFER="0", PYTHONUNBUFFERED="1")
-    env.pop("HF_TOKEN", None)
-    if p["token"]:
-        env["HF_TOKEN"] = p["token"]
+    env = dict(HF_ENDPOINT=endpoint, HF_HUB_DISABLE_PROGRESS_BARS="1", HF_HUB_DISABLE_TELEMETRY="1",
+               HF_HUB_ENABLE_HF_TRANSFER="0", PYTHONUNBUFFERED="1", HF_TOKEN=p["token"] or "")
     started = time.time()
     finished = run_slice(module, p, commit, env, p["progress_interval"])
     result["seconds"] = round(time.time() - started, 2)

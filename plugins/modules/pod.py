@@ -284,7 +284,7 @@ drift:
   returned: always
   type: list
   elements: str
-  sample: ["image: runpod/pytorch:old -> runpod/pytorch:new"]
+  sample: ["image: runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204 -> runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404"]
 """
 
 import time

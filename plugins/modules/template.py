@@ -114,7 +114,7 @@ template:
       description: Names of the template's environment variables.
       type: list
       elements: str
-  sample: {"id": "x1y2z3", "name": "fun-audio-chat", "image": "runpod/pytorch:2.8.0", "ports": ["22/tcp"]}
+  sample: {"id": "x1y2z3", "name": "fun-audio-chat", "image": "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204", "ports": ["22/tcp"]}
 """
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _client

