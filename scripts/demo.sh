@@ -4,10 +4,12 @@
 # Brings up the sandbox (a RunPod API whose pods are real containers reached
 # over real SSH; the first run builds the pod image, about a minute and a
 # half), makes the secure-cloud A40 stock run out so the GPU/cloud failover
-# shows, then runs what an operator runs: deploy.yml twice (the second changes
-# nothing), the inventory plugin, a command on the pod over SSH, stop and
-# resume (the SSH port changes), status.yml and terminate.yml. The sandbox and
-# its containers are removed at the end, whatever happens.
+# shows, then runs what an operator runs: deploy.yml (pod, the six roles, the
+# spoken check) twice (the second changes nothing), the inventory plugin, a
+# command on the pod over SSH, stop and resume (the SSH port changes) and the
+# roles again through the inventory plugin (nothing is downloaded again),
+# status.yml and terminate.yml. The sandbox and its containers are removed at
+# the end, whatever happens. Each step prints how long it took.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +19,11 @@ export ANSIBLE_CONFIG=$root/ansible.cfg PATH=$venv/bin:$PATH
 state_dir=$root/tests/sandbox/state/demo
 
 sandbox() { python -m tests.sandbox "$@" --state-dir "$state_dir"; }
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+step() {
+  if [ -n "${step_name:-}" ]; then printf '\033[2m(%s: %ds)\033[0m\n' "$step_name" $((SECONDS - step_started)); fi
+  step_name=$*; step_started=$SECONDS
+  printf '\n\033[1m== %s\033[0m\n' "$*"
+}
 trap 'step "Tearing the sandbox down"; sandbox down' EXIT
 
 step "Sandbox: RunPod API + pods as containers"
@@ -27,11 +33,15 @@ echo "secure-cloud A40s are sold out in this sandbox"
 curl -fsS -X POST "$SANDBOX_ADMIN_URL/stock" -H 'Content-Type: application/json' \
   -d '{"gpu": "NVIDIA A40", "cloud": "SECURE", "count": 0}' > /dev/null
 
-step "ansible-playbook playbooks/deploy.yml -e gpu=A40"
-ansible-playbook playbooks/deploy.yml -e gpu=A40 -e ssh_public_key_file="$SANDBOX_SSH_PUBLIC_KEY_FILE"
+# The roles' variables that point pods at the sandbox's hub, app repo and torch wheel.
+deploy=(ansible-playbook playbooks/deploy.yml -e gpu=A40 -e ssh_public_key_file="$SANDBOX_SSH_PUBLIC_KEY_FILE"
+        -e @"$SANDBOX_ROLE_VARS")
+
+step "ansible-playbook playbooks/deploy.yml -e gpu=A40 (pod, roles, spoken check)"
+"${deploy[@]}"
 
 step "Again: nothing changes"
-ansible-playbook playbooks/deploy.yml -e gpu=A40 -e ssh_public_key_file="$SANDBOX_SSH_PUBLIC_KEY_FILE"
+"${deploy[@]}"
 
 step "ansible-inventory -i inventory/runpod.yml --graph"
 ansible-inventory -i inventory/runpod.yml --graph
@@ -45,6 +55,9 @@ ansible-playbook playbooks/resume.yml -e pod_name=fac-1
 # shellcheck disable=SC2016  # expanded on the pod, not here
 ansible -i inventory/runpod.yml runpod -m ansible.builtin.shell -a 'echo "reached on port $RUNPOD_TCP_PORT_22"'
 
+step "The roles again through the inventory plugin: the server is back, nothing downloaded again"
+ansible-playbook -i inventory/runpod.yml playbooks/provision.yml -e @"$SANDBOX_ROLE_VARS"
+
 step "ansible-playbook playbooks/status.yml"
 ansible-playbook playbooks/status.yml
 
@@ -53,3 +66,5 @@ ansible-playbook playbooks/terminate.yml -e pod_name=fac-1
 
 step "Done: no pods left"
 ansible-playbook playbooks/status.yml
+step_total=$SECONDS
+step "Demo finished in ${step_total}s"
