@@ -1,31 +1,18 @@
-"""Shared fixtures: the collection on sys.path and a sandbox RunPod API per test session."""
+"""Shared fixtures: a sandbox RunPod API per test session, pods, the stand-in app."""
 
 import os
 import secrets
 import subprocess
-import sys
 
 import pytest
 
 from tests.sandbox import podman
-from tests.sandbox.control import REPO_ROOT, SandboxAPI
+from tests.sandbox.control import SandboxAPI
 from tests.sandbox.pod_image import ensure_images
 from tests.standin import StandinServer, path_with_gpus, prepare_app
 
-COLLECTIONS = os.path.join(REPO_ROOT, ".collections")
-LINK = os.path.join(COLLECTIONS, "ansible_collections", "funaudiochat", "runpod")
-
-
-def _link_collection():
-    """Make the checkout importable as ansible_collections.funaudiochat.runpod (as `make venv` does)."""
-    if not os.path.exists(LINK):
-        os.makedirs(os.path.dirname(LINK), exist_ok=True)
-        os.symlink(os.path.relpath(REPO_ROOT, os.path.dirname(LINK)), LINK)
-    if COLLECTIONS not in sys.path:
-        sys.path.insert(0, COLLECTIONS)
-
-
-_link_collection()
+# Importing tests.sandbox (above) made the checkout importable as
+# ansible_collections.funaudiochat.runpod, as `make venv` links it.
 
 
 def _exported(env):

@@ -112,12 +112,12 @@ url:
   sample: ws://203.0.113.10:40002/api/chat
 question:
   description: The shipped probe's text, or the O(question_audio) path.
-  returned: always
+  returned: when O(handshake_only=false)
   type: str
   sample: What is the capital of France?
 question_seconds:
   description: Length of the question audio.
-  returned: always
+  returned: when O(handshake_only=false)
   type: float
   sample: 2.19
 handshake_seconds:
@@ -127,43 +127,43 @@ handshake_seconds:
   sample: 0.012
 processing_seconds:
   description: From the end of the question to C([Processing...]); null if it never came.
-  returned: always
+  returned: when O(handshake_only=false)
   type: float
   sample: 0.003
 first_audio_seconds:
   description: From the end of the question to the first reply audio; null if none came.
-  returned: always
+  returned: when O(handshake_only=false)
   type: float
   sample: 0.41
 first_text_seconds:
   description: From the end of the question to the first reply text; null if none came.
-  returned: always
+  returned: when O(handshake_only=false)
   type: float
   sample: 0.43
 reply_audio_seconds:
   description: Length of the decoded reply audio.
-  returned: always
+  returned: when O(handshake_only=false)
   type: float
   sample: 3.1
 reply_dbfs:
   description: RMS level of the reply audio in dBFS; null for no audio or digital silence.
-  returned: always
+  returned: when O(handshake_only=false)
   type: float
   sample: -19.5
 transcript:
   description: The reply's text, or the text of the server's closing C([Final ...]) line when it sends one.
-  returned: always
+  returned: when O(handshake_only=false)
   type: str
   sample: The capital of France is Paris.
 expect:
   description: The words that were required.
-  returned: always
+  returned: when O(handshake_only=false)
   type: list
   elements: str
   sample: [Paris]
 missing_words:
   description: Required words the transcript lacks.
-  returned: always
+  returned: when O(handshake_only=false)
   type: list
   elements: str
   sample: []

@@ -64,3 +64,15 @@ def test_bad_input_is_one_clear_line(tmp_path):
     nobody = run_module("s2s_check", {"host": "127.0.0.1", "port": 9, "connect_timeout": 3})
     assert nobody["failed"] is True
     assert nobody["msg"].startswith("cannot open ws://127.0.0.1:9/api/chat") and "\n" not in nobody["msg"]
+
+
+def test_handshake_only_asks_nothing_and_fails_in_one_line_when_nothing_answers(standin):
+    server = standin()
+    server.wait_until_listening()  # the handshake comes before the TTS model is loaded
+    result = run_module("s2s_check", {"url": server.url, "handshake_only": True})
+    assert result.get("failed") is not True, result
+    assert result["passed"] is True and result["handshake_seconds"] < 5
+    assert "transcript" not in result and not any("[Processing" in line for line in server.log)
+    closed = run_module("s2s_check", {"url": "ws://127.0.0.1:9/api/chat", "handshake_only": True,
+                                      "connect_timeout": 3})
+    assert closed["failed"] is True and closed["msg"].startswith("cannot open ws://127.0.0.1:9/api/chat")
