@@ -55,8 +55,8 @@ ansible-playbook playbooks/resume.yml -e pod_name=fac-1
 # shellcheck disable=SC2016  # expanded on the pod, not here
 ansible -i inventory/runpod.yml runpod -m ansible.builtin.shell -a 'echo "reached on port $RUNPOD_TCP_PORT_22"'
 
-step "The roles again through the inventory plugin: the server is back, nothing downloaded again"
-ansible-playbook -i inventory/runpod.yml playbooks/provision.yml -e @"$SANDBOX_ROLE_VARS"
+step "reprovision.yml through the inventory plugin: the server is back, nothing downloaded again"
+ansible-playbook -i inventory/runpod.yml playbooks/reprovision.yml -e @"$SANDBOX_ROLE_VARS"
 
 step "ansible-playbook playbooks/status.yml"
 ansible-playbook playbooks/status.yml

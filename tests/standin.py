@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -84,7 +85,8 @@ class StandinServer:
         self.proc = subprocess.Popen(
             [standin_python(), "-m", "web_demo.server.server", "--model-path", model_path, "--port", str(self.port),
              "--host", "127.0.0.1", "--tts-gpu", str(tts_gpu)],
-            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True)  # its own process group: stop() ends the TTS worker too
 
     @property
     def url(self):
@@ -113,5 +115,8 @@ class StandinServer:
             return sock.connect_ex(("127.0.0.1", self.port)) == 0
 
     def stop(self):
-        self.proc.kill()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.proc.wait()

@@ -134,7 +134,8 @@ def test_upstream_defaults_listen_on_localhost_11235_only(standin_app, tmp_path)
     from tests.standin import standin_python  # pylint: disable=import-outside-toplevel
     proc = subprocess.Popen([standin_python(), "-m", "web_demo.server.server", "--model-path",
                              "pretrained_models/Fun-Audio-Chat-8B", "--tts-gpu", "0"],
-                            cwd=str(standin_app), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=str(standin_app), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
     try:
         for line in proc.stdout:
             if line.startswith("======== Running on"):
@@ -145,7 +146,7 @@ def test_upstream_defaults_listen_on_localhost_11235_only(standin_app, tmp_path)
         addresses = [row.split()[3] for row in listening.splitlines()]
         assert addresses and all(a.startswith(("127.0.0.1", "[::1]")) for a in addresses), addresses
     finally:
-        proc.kill()
+        os.killpg(proc.pid, 9)
         proc.wait()
 
 

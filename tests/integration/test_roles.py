@@ -231,3 +231,14 @@ def test_after_stop_and_resume_a_rerun_restores_the_server_without_downloads_or_
     assert not [name for name in names if "torch" in name.lower() or "requirements" in name.lower()], names
     assert pod.hub("GET", "stats")["bytes_sent"] == 0
     assert pod.sh("%s/bin/funaudiochat-ready" % HOME).stdout.strip() == "ready"
+
+
+def test_reprovision_through_the_inventory_plugin_changes_nothing_and_talks(pod):
+    """What users run on existing pods: the pods inventory plugin, the roles, then the spoken check."""
+    extra_vars = dict(pod.stack.role_vars(), server_extra_args=["--sample-rate", "24000"])
+    rc, out, err = run_playbook("playbooks/reprovision.yml", extra_vars=extra_vars, inventory="inventory/runpod.yml",
+                                env=pod.env)
+    ok(rc, out, err)
+    assert stats(out, "fac-roles")["changed"] == 0
+    spoken = dict(task_results(out, "fac-roles"))["Ask the shipped spoken question and judge the spoken answer"]
+    assert spoken["passed"] is True and spoken["transcript"] == "The capital of France is Paris."

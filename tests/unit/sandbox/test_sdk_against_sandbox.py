@@ -43,7 +43,7 @@ def test_pod_lifecycle_create_stop_resume_terminate(sdk, sandbox):
 
 def test_runtime_is_null_until_the_pod_has_booted(sdk, sandbox):
     sandbox.configure(boot_seconds=30)
-    created = sdk.create_pod("slow-boot", "img:1", "NVIDIA A40", ports="22/tcp")
+    created = sdk.create_pod("slow-boot", "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204", "NVIDIA A40", ports="22/tcp")
     pod = sdk.get_pod(created["id"])
     assert pod["desiredStatus"] == "RUNNING" and pod["runtime"] is None
 
@@ -67,7 +67,7 @@ def test_query_param_auth_is_accepted(sandbox):
 def test_no_capacity_reads_like_runpod(sdk, sandbox):
     sandbox.set_stock("NVIDIA A40", "ALL", 0)
     with pytest.raises(runpod.error.QueryError, match="no longer any instances available"):
-        sdk.create_pod("nope", "img:1", "NVIDIA A40")
+        sdk.create_pod("nope", "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204", "NVIDIA A40")
 
 
 def test_state_survives_a_restart(tmp_path):
@@ -79,7 +79,7 @@ def test_state_survives_a_restart(tmp_path):
         old = os.environ.get("RUNPOD_API_BASE_URL")
         os.environ["RUNPOD_API_BASE_URL"] = api.url
         try:
-            pod_id = runpod.create_pod("persisted", "img:1", "NVIDIA L40S")["id"]
+            pod_id = runpod.create_pod("persisted", "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204", "NVIDIA L40S")["id"]
         finally:
             os.environ["RUNPOD_API_BASE_URL"] = old or ""
         key = api.api_key
@@ -89,7 +89,7 @@ def test_state_survives_a_restart(tmp_path):
 
 
 def test_templates_and_user(sdk):
-    template = sdk.create_template("tpl-one", "img:2", docker_start_cmd='bash -c "echo hi"',
+    template = sdk.create_template("tpl-one", "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404", docker_start_cmd='bash -c "echo hi"',
                                    ports="8002/http", env={"K": "V"})
     assert template["dockerArgs"] == 'bash -c "echo hi"'
     assert template["env"] == [{"key": "K", "value": "V"}]

@@ -151,12 +151,12 @@ def test_unknown_pod_is_none(client):
 
 
 def test_templates_and_network_volumes(client):
-    template = client.save_template("fac-tpl", "img:1", docker_args='bash -c "sleep \\"1\\""',
+    template = client.save_template("fac-tpl", "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204", docker_args='bash -c "sleep \\"1\\""',
                                     ports=["22/tcp"], env={"X": 'q"uote'})
     assert template["dockerArgs"] == 'bash -c "sleep \\"1\\""'
     assert template["env"] == [{"key": "X", "value": 'q"uote'}]
-    updated = client.save_template("fac-tpl", "img:2", template_id=template["id"])
-    assert updated["id"] == template["id"] and updated["imageName"] == "img:2"
+    updated = client.save_template("fac-tpl", "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404", template_id=template["id"])
+    assert updated["id"] == template["id"] and updated["imageName"] == "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2404"
     assert [t["name"] for t in client.list_templates()] == ["fac-tpl"]
     client.delete_template("fac-tpl")
     assert client.list_templates() == []
@@ -173,7 +173,7 @@ def test_sdk_is_loaded_without_the_serverless_worker():
     import sys
     code = ("import sys; from ansible_collections.funaudiochat.runpod.plugins.module_utils import _client;"
             "_client.load_sdk(); print(any(m.startswith('runpod.serverless') for m in sys.modules))")
-    from tests.conftest import COLLECTIONS
+    from tests.helpers import COLLECTIONS
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": COLLECTIONS})
     assert out.stdout.strip() == "False"

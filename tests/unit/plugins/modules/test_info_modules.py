@@ -4,9 +4,9 @@ from tests.helpers import run_module
 
 
 def test_pod_info_filters_and_shapes_like_pod(sandbox):
-    made = run_module("pod", dict(name="fac-a", gpu="A40", image="img:1", ports="22/tcp,8002/tcp"))
-    run_module("pod", dict(name="other", gpu="L40S", image="img:1", wait=False))
-    run_module("pod", dict(name="fac-b", gpu="4090", image="img:1", wait=False))
+    made = run_module("pod", dict(name="fac-a", gpu="A40", image="runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204", ports="22/tcp,8002/tcp"))
+    run_module("pod", dict(name="other", gpu="L40S", image="runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204", wait=False))
+    run_module("pod", dict(name="fac-b", gpu="4090", image="runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204", wait=False))
     run_module("pod", dict(name="fac-b", state="stopped"))
 
     everything = run_module("pod_info", {})

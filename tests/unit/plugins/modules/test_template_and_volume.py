@@ -70,7 +70,7 @@ def test_network_volume_create_answer_lost_makes_one_volume(sandbox):
 
 def test_pod_uses_network_volume_in_its_data_center(sandbox):
     volume = run_module("network_volume", dict(name="cache", size_gb=20, data_center_id="US-TX-3"))
-    made = run_module("pod", dict(name="fac-nv", gpu="A40", image="img:1",
+    made = run_module("pod", dict(name="fac-nv", gpu="A40", image="runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204",
                                   network_volume_id=volume["volume"]["id"]))
     assert made["pod"]["network_volume_id"] == volume["volume"]["id"]
     assert made["pod"]["data_center"] == "US-TX-3"
