@@ -42,17 +42,17 @@ demo: venv system-deps
 system-deps:
 	bash scripts/install-system-deps.sh
 
-test: venv pytest molecule lint sanity changelog
+test: venv system-deps pytest molecule lint sanity changelog
 
 test-full: test
 
 # Session fixtures remove their pod containers; the clean afterwards also
 # catches what a killed worker left, and keeps pytest's exit status.
-pytest: venv
+pytest: venv system-deps
 	$(BIN)/python -m pytest tests/unit tests/integration -p no:cacheprovider $(PYTEST_ARGS); \
 	status=$$?; $(BIN)/python -m tests.sandbox clean --prefix pytest- >/dev/null; exit $$status
 
-molecule: venv
+molecule: venv system-deps
 	bash scripts/molecule.sh
 
 lint: venv

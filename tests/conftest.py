@@ -9,6 +9,7 @@ import pytest
 from tests.sandbox import podman
 from tests.sandbox.control import SandboxAPI
 from tests.sandbox.pod_image import ensure_images
+from tests.sandbox.stack import SandboxStack
 from tests.standin import StandinServer, path_with_gpus, prepare_app
 
 # Importing tests.sandbox (above) made the checkout importable as
@@ -103,3 +104,14 @@ def standin(standin_app, tmp_path):
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox_stack(tmp_path_factory):
+    """The whole background sandbox (API with container pods, model hub, app repo, torch wheels), as `up` makes it."""
+    stack = SandboxStack(state_dir=str(tmp_path_factory.mktemp("stack") / "sandbox"))
+    stack.up()
+    try:
+        yield stack
+    finally:
+        stack.down()

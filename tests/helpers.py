@@ -55,9 +55,14 @@ def ansible_env(extra=None):
 
 
 def run_playbook(playbook, extra_vars=None, check=False, diff=False, inventory=None, verbosity=0,
-                 env=None, json_output=True, timeout=1800):
-    """Run ansible-playbook; returns (returncode, parsed JSON callback output or text, stderr)."""
+                 env=None, json_output=True, timeout=1800, tags=None):
+    """Run ansible-playbook; returns (returncode, parsed JSON callback output or text, stderr).
+
+    The JSON document comes first on stdout; the s2s_report callback may print its report after it.
+    """
     cmd = [os.path.join(ANSIBLE_BIN, "ansible-playbook"), playbook]
+    if tags:
+        cmd += ["--tags", tags]
     if inventory:
         cmd += ["-i", inventory]
     if extra_vars:
@@ -77,7 +82,7 @@ def run_playbook(playbook, extra_vars=None, check=False, diff=False, inventory=N
     output = proc.stdout
     if json_output:
         try:
-            output = json.loads(proc.stdout)
+            output, _end = json.JSONDecoder().raw_decode(proc.stdout.lstrip())
         except ValueError:
             raise AssertionError("ansible-playbook printed no JSON (rc %s):\n%s\n%s"
                                  % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))

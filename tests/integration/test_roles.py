@@ -17,9 +17,9 @@ import urllib.request
 import pytest
 
 from tests.helpers import run_module, run_playbook, ssh, task_results, stats, wait_for_ssh
-from tests.sandbox.stack import SandboxStack
 
-pytestmark = pytest.mark.xdist_group("podman")
+# A group of their own: its tests run in order, together, on one worker.
+pytestmark = pytest.mark.xdist_group("roles")
 
 PROVISION = "playbooks/provision.yml"
 BASE_IMAGE = "runpod/base:1.0.2-cuda1281-ubuntu2204"
@@ -90,15 +90,9 @@ def ok(rc, out, err):
     assert rc == 0, "provision failed: %s\n%s" % (failure(out) if isinstance(out, dict) else out, err[-2000:])
 
 
-@pytest.fixture(scope="module")
-def pod(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("roles")
-    stack = SandboxStack(state_dir=str(tmp / "sandbox"))
-    stack.up()
-    try:
-        yield Pod(stack, str(tmp))
-    finally:
-        stack.down()
+@pytest.fixture(scope="session")  # not module: a module fixture is rebuilt if xdist interleaves modules
+def pod(sandbox_stack, tmp_path_factory):
+    return Pod(sandbox_stack, str(tmp_path_factory.mktemp("roles")))
 
 
 def test_check_mode_on_a_fresh_pod_fails_nowhere_and_reports_changes(pod):
@@ -184,6 +178,22 @@ def test_without_the_ruamel_pin_the_server_never_gets_ready_and_the_error_shows_
     rc, out, err = pod.provision({"server_extra_args": ["--sample-rate", "24000"]})
     ok(rc, out, err)
     assert pod.sh("%s/bin/funaudiochat-ready" % HOME).stdout.strip() == "ready"
+
+
+def test_the_output_dir_is_kept_bounded_by_age_and_size(pod):
+    rc, out, err = pod.provision({"server_extra_args": ["--sample-rate", "24000"], "server_output_max_mb": 1,
+                                  "server_output_max_age_minutes": 60}, tags="server")
+    ok(rc, out, err)
+    assert "funaudiochat-prune-output" in pod.sh("supervisorctl status").stdout
+    out_dir = HOME + "/output"
+    pod.sh("touch -d '2 hours ago' %s/input/old_turn1_input.wav && "
+           "head -c 700000 /dev/zero > %s/a_turn1_output_1.wav && touch -d '5 minutes ago' %s/a_turn1_output_1.wav && "
+           "head -c 700000 /dev/zero > %s/b_turn2_output_2.wav" % ((out_dir,) * 4))
+    pod.sh("PRUNE_INTERVAL=30 timeout 5 %s/bin/funaudiochat-prune-output" % HOME)  # one pass of the loop
+    left = sorted(pod.sh("cd %s && find . -type f" % out_dir).stdout.split())
+    assert left == ["./b_turn2_output_2.wav"], left  # too old, then the oldest over 1 MB
+    rc, out, err = pod.provision({"server_extra_args": ["--sample-rate", "24000"]}, tags="server")
+    ok(rc, out, err)
 
 
 def test_a_cut_download_resumes_without_refetching_finished_files(pod):
