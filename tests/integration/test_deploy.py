@@ -8,11 +8,7 @@ ready fails the run with its cause.
 
 import json
 
-import pytest
-
 from tests.helpers import run_module, run_playbook, stats, task_results
-
-pytestmark = pytest.mark.xdist_group("roles")  # shares the sandbox stack with test_roles.py
 
 
 def deploy(stack, tmp_path, **extra):

@@ -8,14 +8,12 @@ env to /etc/rp_environment, starts sshd only when PUBLIC_KEY is set, and runs
 /pre_start.sh and /post_start.sh.
 """
 
-import pytest
 import runpod
 
 from tests.helpers import ssh, wait_for_ssh
 from tests.sandbox import podman
 from tests.sandbox.runpod_api.podman_backend import container_name
 
-pytestmark = pytest.mark.xdist_group("podman")
 
 TORCH_IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204"
 BASE_IMAGE = "runpod/base:1.0.2-cuda1281-ubuntu2204"

@@ -8,13 +8,11 @@ and is gone, disk included, after terminate.
 
 import hashlib
 
-import pytest
 import runpod
 
 from tests.helpers import run_module, ssh, wait_for_ssh
 from tests.sandbox import podman
 
-pytestmark = pytest.mark.xdist_group("podman")
 
 IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204"
 

@@ -18,8 +18,6 @@ import pytest
 
 from tests.helpers import run_module, run_playbook, ssh, task_results, stats, wait_for_ssh
 
-# A group of their own: its tests run in order, together, on one worker.
-pytestmark = pytest.mark.xdist_group("roles")
 
 PROVISION = "playbooks/provision.yml"
 BASE_IMAGE = "runpod/base:1.0.2-cuda1281-ubuntu2204"

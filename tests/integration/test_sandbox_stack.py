@@ -8,14 +8,11 @@ import subprocess
 import sys
 import urllib.request
 
-import pytest
 import runpod
 
 from tests.helpers import ssh, wait_for_ssh
 from tests.sandbox import podman
 from tests.sandbox.control import REPO_ROOT
-
-pytestmark = pytest.mark.xdist_group("podman")
 
 
 def sandbox(state_dir, *args):
