@@ -167,10 +167,23 @@ class HubError(Exception):
     """The hub could not list the repository; the message says what to do."""
 
 
-def _get_json(url, token, timeout=60):
+RETRY_DELAYS = (2, 5, 10, 20)  # seconds between attempts when the hub times out, drops or answers 5xx
+
+
+def _get_json(url, token, timeout=30):
+    """GET ``url`` as JSON, retrying timeouts, dropped connections and 5xx (a busy hub) a few times."""
     headers = {"Authorization": "Bearer " + token} if token else {}
-    response = open_url(url, headers=headers, timeout=timeout, follow_redirects="all")
-    return json.loads(response.read().decode("utf-8")), response.headers
+    for delay in RETRY_DELAYS + (None,):
+        try:
+            response = open_url(url, headers=headers, timeout=timeout, follow_redirects="all")
+            return json.loads(response.read().decode("utf-8")), response.headers
+        except HTTPError as exc:
+            if exc.code < 500 or delay is None:
+                raise
+        except (URLError, OSError):
+            if delay is None:
+                raise
+        time.sleep(delay)
 
 
 def hub_manifest(endpoint, repo_id, revision, token):
