@@ -74,6 +74,7 @@ class Bench:
         elapsed = time.perf_counter() - started
         if proc.returncode != 0:
             raise SystemExit("provision failed:\n" + proc.stdout[-3000:])
+        self.progress = [line for line in proc.stdout.splitlines() if " GB of " in line]
         return elapsed
 
     def sh(self, command):
@@ -128,7 +129,9 @@ def _measure(bench):
         bench.sh("rm %s/models/Fun-Audio-Chat-8B/%s" % (HOME, shard))
         hub.clear_stats()
         hub.cut_next_download(size // 2)
-        bench.converge(extra, tags="models")
+        bench.converge(dict(extra, models_progress_interval=2), tags="models")
+        print("progress lines the role printed while re-downloading (2 s slices):\n  "
+              + "\n  ".join(bench.progress or ["(none: it finished within one slice)"]))
         served = hub.stats()
         others = [r for r in served["requests"] if r["method"] == "GET" and "/resolve/" in r["path"]
                   and shard not in r["path"]]
