@@ -237,13 +237,14 @@ def write_record(dest, record):
     os.rename(path + ".tmp", path)
 
 
+def _finished(dest, path, size):
+    full = os.path.join(dest, path)
+    return os.path.isfile(full) and os.path.getsize(full) == size
+
+
 def present_bytes(dest, files):
     """Bytes of ``files`` already in ``dest``: finished files plus partial downloads."""
-    done = 0
-    for path, size in files.items():
-        full = os.path.join(dest, path)
-        if os.path.isfile(full) and os.path.getsize(full) == size:
-            done += size
+    done = sum(size for path, size in files.items() if _finished(dest, path, size))
     partial_dir = os.path.join(dest, HF_DOWNLOAD_DIR)
     for root, _dirs, names in os.walk(partial_dir):
         for name in names:
@@ -253,8 +254,7 @@ def present_bytes(dest, files):
 
 
 def missing_files(dest, files):
-    return sorted(path for path, size in files.items()
-                  if not (os.path.isfile(os.path.join(dest, path)) and os.path.getsize(os.path.join(dest, path)) == size))
+    return sorted(path for path, size in files.items() if not _finished(dest, path, size))
 
 
 def free_bytes(path):

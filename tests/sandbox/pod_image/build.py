@@ -23,6 +23,7 @@ the image already built.
 """
 
 import fcntl
+import functools
 import glob
 import hashlib
 import inspect
@@ -82,6 +83,7 @@ def pod_tag():
     return "%s:%s" % (POD_REPO, _files_digest(FILES, base_tag()))
 
 
+@functools.lru_cache(maxsize=None)
 def torch_wheel():
     """The CPU torch wheel the torch layer installs: (directory, version), or (None, None).
 
