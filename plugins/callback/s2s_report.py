@@ -9,12 +9,18 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: s2s_report
 type: aggregate
-short_description: Report the spoken check of each host at the end of the run
+short_description: The end-of-run report of a Fun-Audio-Chat deployment, with each host's spoken check
 version_added: 0.1.0
 description:
-  - Collects the results of M(funaudiochat.runpod.s2s_check) tasks and prints, after the play recap, one
-    block per host - passed or failed, what was asked and heard, and the timings (handshake, time to
-    C([Processing...]), to first audio and first text), the reply's length and loudness.
+  - After the play recap, prints one block per pod - the pod (name, id, GPU, cost per hour), the public
+    websocket URL, the verdict of the spoken check (M(funaudiochat.runpod.s2s_check)) with what was asked
+    and heard and its timings, the time each stage took (pod, system deps, torch, app, models, server,
+    verify) and the run's cost so far (the pod's cost per hour times the run's duration).
+  - A pod whose run failed before the check still gets a block, saying at which stage and task it stopped
+    and why. A failed pod creation gets a block under the requested pod name.
+  - Stages are the collection's roles and the M(funaudiochat.runpod.pod) and
+    M(funaudiochat.runpod.network_volume) tasks of a play; a run with none of them and no spoken check
+    prints nothing.
   - Optionally writes the same as JSON to O(report_path).
   - Runs next to the stdout callback; enable it with C(callbacks_enabled).
 author:
@@ -24,7 +30,10 @@ requirements:
     E(ANSIBLE_CALLBACKS_ENABLED).
 options:
   report_path:
-    description: Also write the report as JSON to this file (one entry per host).
+    description:
+      - Also write the report as JSON to this file, an object with one entry per host (keys
+        C(verdict), C(passed), C(pod), C(url), C(stages), C(run_seconds), C(cost_usd), C(stopped_at) and
+        the check's fields such as C(transcript), C(first_audio_seconds) and C(failures)).
     type: path
     env:
       - name: FUNAUDIOCHAT_S2S_REPORT
@@ -34,20 +43,61 @@ options:
 """
 
 import json
+import time
 
 from ansible.plugins.callback import CallbackBase
 
-ACTIONS = ("funaudiochat.runpod.s2s_check", "s2s_check")
-FIELDS = ("url", "question", "transcript", "expect", "missing_words", "handshake_seconds", "processing_seconds",
-          "first_audio_seconds", "first_text_seconds", "reply_audio_seconds", "reply_dbfs", "failures")
+COLLECTION = "funaudiochat.runpod."
+CHECK_ACTIONS = ("funaudiochat.runpod.s2s_check", "s2s_check")
+POD_ACTIONS = ("funaudiochat.runpod.pod", "pod")
+POD_STAGE_ACTIONS = POD_ACTIONS + ("funaudiochat.runpod.network_volume", "network_volume")
+# The stages in deployment order: the pod, then the six roles (the spoken check counts as verify).
+STAGES = ("pod", "system_deps", "torch", "app", "models", "server", "verify")
+CHECK_FIELDS = ("url", "question", "transcript", "expect", "missing_words", "handshake_seconds",
+                "processing_seconds", "first_audio_seconds", "first_text_seconds", "reply_audio_seconds",
+                "reply_dbfs", "failures")
+HOST_VARS = (("id", "runpod_id"), ("gpu", "runpod_gpu"), ("gpu_count", "runpod_gpu_count"),
+             ("cost_per_hr", "runpod_cost_per_hr"), ("ssh_host", "ansible_host"), ("ssh_port", "ansible_port"))
 
 
 def _seconds(value):
     return "-" if value is None else "%.2fs" % value
 
 
+def _duration(seconds):
+    seconds = int(round(seconds or 0))
+    if seconds < 60:
+        return "%ds" % seconds
+    if seconds < 3600:
+        return "%dm%02ds" % divmod(seconds, 60)
+    return "%dh%02dm" % (seconds // 3600, seconds % 3600 // 60)
+
+
+def _plain(value):
+    """Host vars may be Ansible's tagged str/int/float subclasses; the JSON gets plain values."""
+    for kind in (bool, int, float, str):
+        if isinstance(value, kind):
+            return kind(value)
+    return None if value is None else str(value)
+
+
+def _stage(task):
+    """The stage a task belongs to: its role (without the collection prefix), or pod / verify."""
+    action = task.action
+    if action in POD_STAGE_ACTIONS:
+        return "pod"
+    if action in CHECK_ACTIONS:
+        return "verify"
+    role = getattr(task, "_role", None)
+    if role is not None:
+        name = role.get_name().split(".")[-1]
+        if name in STAGES:
+            return name
+    return None
+
+
 class CallbackModule(CallbackBase):
-    """Prints each host's spoken check after the recap."""
+    """Collects, per host, the pod, the stages' times, failures and the spoken check; prints after the recap."""
 
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
@@ -56,48 +106,174 @@ class CallbackModule(CallbackBase):
 
     def __init__(self):
         super(CallbackModule, self).__init__()
-        self.checks = {}
+        self.started = time.time()
+        self.hosts = {}
+        self.running = {}
+        self.pending_pod_seconds = 0.0
 
-    def _record(self, result, failed):
-        if result._task.action not in ACTIONS:  # pylint: disable=protected-access
-            return
-        if result._task.args.get("handshake_only"):  # pylint: disable=protected-access
-            return  # the verify role's handshake, not a spoken check
+    def _entry(self, name):
+        if name not in self.hosts:
+            self.hosts[name] = {"pod": {"name": name}, "stages": {}, "check": None, "stopped_at": None,
+                                "seen": False}
+        return self.hosts[name]
+
+    # ------------------------------------------------------------ events
+    def v2_playbook_on_start(self, playbook):
+        self.started = time.time()
+
+    def v2_runner_on_start(self, host, task):
+        self.running[(host.get_name(), task._uuid)] = time.time()  # pylint: disable=protected-access
+
+    def _elapsed(self, result):
+        key = (result._host.get_name(), result._task._uuid)  # pylint: disable=protected-access
+        started = self.running.pop(key, None)
+        return time.time() - started if started is not None else 0.0
+
+    def _record(self, result, outcome):
+        task = result._task  # pylint: disable=protected-access
         data = result._result  # pylint: disable=protected-access
-        entry = dict((field, data.get(field)) for field in FIELDS)
-        entry["passed"] = not failed
-        if failed and not entry["failures"]:
-            entry["failures"] = [data.get("msg") or "the check failed"]
-        self.checks[result._host.get_name()] = entry  # pylint: disable=protected-access
+        elapsed = self._elapsed(result)
+        stage = _stage(task)
+        if stage is None:
+            return
+        if stage == "pod":
+            self._record_pod_task(task, data, outcome, elapsed)
+            return
+        entry = self._entry(result._host.get_name())  # pylint: disable=protected-access
+        self._host_vars(entry, result._host)  # pylint: disable=protected-access
+        entry["stages"][stage] = entry["stages"].get(stage, 0.0) + elapsed
+        if outcome == "failed":
+            entry["stopped_at"] = {"stage": stage, "task": task.name or task.get_name(),
+                                   "msg": data.get("msg") or "the task failed"}
+        elif outcome == "unreachable":
+            entry["stopped_at"] = {"stage": stage, "task": task.name or task.get_name(),
+                                   "msg": "unreachable: %s" % (data.get("msg") or "SSH failed")}
+        elif entry["stopped_at"] is not None:
+            entry["stopped_at"] = None  # a rescue block took over; a later failure sets it again
+        if task.action in CHECK_ACTIONS and outcome != "skipped":
+            self._record_check(entry, task, data, outcome == "failed")
+
+    def _record_pod_task(self, task, data, outcome, elapsed):
+        """The pod play runs on the controller; its time and result belong to the pod it makes."""
+        self.pending_pod_seconds += elapsed
+        if task.action not in POD_ACTIONS or "results" in data or outcome == "skipped":
+            return  # the volume before the pod, or lifecycle loops over many pods
+        pod = data.get("pod") or {}
+        name = pod.get("name") or (data.get("invocation") or {}).get("module_args", {}).get("name")
+        if not name:
+            return
+        entry = self._entry(name)
+        entry["seen"] = True
+        entry["stages"]["pod"] = entry["stages"].get("pod", 0.0) + self.pending_pod_seconds
+        self.pending_pod_seconds = 0.0
+        for key in ("id", "gpu", "gpu_count", "cost_per_hr", "ssh_host", "ssh_port"):
+            if pod.get(key) is not None:
+                entry["pod"][key] = _plain(pod[key])
+        if outcome == "failed":
+            entry["stopped_at"] = {"stage": "pod", "task": task.name or task.get_name(),
+                                   "msg": data.get("msg") or "the pod task failed"}
+
+    @staticmethod
+    def _host_vars(entry, host):
+        entry["seen"] = True
+        values = getattr(host, "vars", {}) or {}
+        for key, var in HOST_VARS:
+            if entry["pod"].get(key) is None and values.get(var) is not None:
+                entry["pod"][key] = _plain(values[var])
+
+    @staticmethod
+    def _record_check(entry, task, data, failed):
+        if task.args.get("handshake_only"):
+            return  # the verify role's handshake, not a spoken check
+        check = dict((field, data.get(field)) for field in CHECK_FIELDS)
+        check["passed"] = not failed
+        if failed and not check["failures"]:
+            check["failures"] = [data.get("msg") or "the check failed"]
+        entry["check"] = check
 
     def v2_runner_on_ok(self, result):
-        self._record(result, failed=False)
+        self._record(result, "ok")
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
-        self._record(result, failed=True)
+        self._record(result, "ok" if ignore_errors else "failed")
+
+    def v2_runner_on_skipped(self, result):
+        self._record(result, "skipped")
+
+    def v2_runner_on_unreachable(self, result):
+        self._record(result, "unreachable")
+
+    # ------------------------------------------------------------ report
+    def _report(self):
+        run_seconds = time.time() - self.started
+        report = {}
+        for host, entry in sorted(self.hosts.items()):
+            if not entry["seen"]:
+                continue
+            check = entry["check"]
+            if entry["stopped_at"] is not None:
+                verdict, passed = "FAILED at %s" % entry["stopped_at"]["stage"].replace("_", " "), False
+                if check is not None and not check["passed"]:
+                    verdict = "FAILED"
+            elif check is not None:
+                verdict, passed = ("PASSED" if check["passed"] else "FAILED"), check["passed"]
+            else:
+                verdict, passed = "NOT CHECKED", None
+            cost = entry["pod"].get("cost_per_hr")
+            item = {"verdict": verdict, "passed": passed, "pod": entry["pod"],
+                    "stages": dict((stage, round(seconds, 2)) for stage, seconds in entry["stages"].items()),
+                    "stopped_at": entry["stopped_at"], "run_seconds": round(run_seconds, 1),
+                    "cost_usd": None if cost is None else round(float(cost) * run_seconds / 3600.0, 4)}
+            item.update(check or dict((field, None) for field in CHECK_FIELDS))
+            report[host] = item
+        return report
 
     def v2_playbook_on_stats(self, stats):
-        if not self.checks:
+        report = self._report()
+        if not report:
             return
-        self._display.banner("SPOKEN CHECK")
-        for host in sorted(self.checks):
-            entry = self.checks[host]
-            verdict = "PASSED" if entry["passed"] else "FAILED"
-            self._display.display(
-                "%s: %s  %s" % (host, verdict, entry["url"] or ""), color="green" if entry["passed"] else "red")
-            self._display.display(
-                "  handshake %s, [Processing...] %s, first audio %s, first text %s after the question"
-                % (_seconds(entry["handshake_seconds"]), _seconds(entry["processing_seconds"]),
-                   _seconds(entry["first_audio_seconds"]), _seconds(entry["first_text_seconds"])))
-            if entry["reply_audio_seconds"] is not None:
-                level = "-" if entry["reply_dbfs"] is None else "%.1f dBFS" % entry["reply_dbfs"]
-                self._display.display("  reply: %s of audio at %s" % (_seconds(entry["reply_audio_seconds"]), level))
-            if entry["question"]:
-                self._display.display("  asked: %s" % entry["question"])
-            self._display.display("  heard: %s" % json.dumps(entry["transcript"] or ""))
-            for failure in entry["failures"] or []:
-                self._display.display("  failed: %s" % failure, color="red")
+        self._display.banner("FUN-AUDIO-CHAT REPORT")
+        for host, item in report.items():
+            self._show(host, item)
         path = self.get_option("report_path")
         if path:
             with open(path, "w") as handle:
-                json.dump(self.checks, handle, indent=2, sort_keys=True)
+                json.dump(report, handle, indent=2, sort_keys=True)
+
+    def _show(self, host, item):
+        show = self._display.display
+        color = {True: "green", False: "red"}.get(item["passed"], "yellow")
+        show("%s: %s  %s" % (host, item["verdict"], item["url"] or ""), color=color)
+        pod = item["pod"]
+        if pod.get("id"):
+            where = "  pod %s on %s" % (pod["id"], pod.get("gpu") or "?")
+            if (pod.get("gpu_count") or 1) > 1:
+                where += " x%s" % pod["gpu_count"]
+            if pod.get("cost_per_hr") is not None:
+                where += " at %.2f USD/h" % float(pod["cost_per_hr"])
+            if pod.get("ssh_host"):
+                where += "; ssh root@%s -p %s" % (pod["ssh_host"], pod.get("ssh_port"))
+            show(where)
+        if item["stages"]:
+            show("  stages: " + ", ".join("%s %s" % (stage.replace("_", " "), _duration(item["stages"][stage]))
+                                          for stage in STAGES if stage in item["stages"]))
+        cost = "" if item["cost_usd"] is None else ", cost so far %.2f USD" % item["cost_usd"]
+        show("  run: %s%s" % (_duration(item["run_seconds"]), cost))
+        if item["stopped_at"]:
+            stop = item["stopped_at"]
+            show('  stopped at %s, task "%s": %s' % (stop["stage"].replace("_", " "), stop["task"], stop["msg"]),
+                 color="red")
+        if item["passed"] is None and not item["stopped_at"]:
+            show("  no spoken check in this run")
+        if item["handshake_seconds"] is not None or item["transcript"] is not None:
+            show("  handshake %s, [Processing...] %s, first audio %s, first text %s after the question"
+                 % (_seconds(item["handshake_seconds"]), _seconds(item["processing_seconds"]),
+                    _seconds(item["first_audio_seconds"]), _seconds(item["first_text_seconds"])))
+            if item["reply_audio_seconds"] is not None:
+                level = "-" if item["reply_dbfs"] is None else "%.1f dBFS" % item["reply_dbfs"]
+                show("  reply: %s of audio at %s" % (_seconds(item["reply_audio_seconds"]), level))
+            if item["question"]:
+                show("  asked: %s" % item["question"])
+            show("  heard: %s" % json.dumps(item["transcript"] or ""))
+        for failure in item["failures"] or []:
+            show("  failed: %s" % failure, color="red")

@@ -82,6 +82,18 @@ options:
     description: C(ansible_user) for the pods.
     type: str
     default: root
+  known_hosts_file:
+    description:
+      - Known-hosts file for the pods' SSH host keys. Each host gets C(ansible_ssh_common_args) that
+        record and check its key under the alias C(runpod-<pod id>) in this file, trusting a new pod's
+        key on first use (C(StrictHostKeyChecking=accept-new)); the same options the
+        M(funaudiochat.runpod.pod) module returns for C(add_host). A reused ip:port never meets another
+        pod's stored key, and the collection forgets a pod's key whenever it starts or terminates it.
+      - Set C(ansible_ssh_common_args) with O(compose) to replace these options.
+    type: str
+    default: ~/.ssh/known_hosts_runpod
+    env:
+      - name: FUNAUDIOCHAT_KNOWN_HOSTS
   include_unreachable:
     description:
       - Also add pods with no public mapping for O(ssh_private_port) (stopped or still booting),
@@ -118,6 +130,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _client
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _ssh
 
 # Pod fields kept in the cache; env values are dropped (they may hold secrets).
 _SAFE_FIELDS = ("id", "name", "desiredStatus", "imageName", "costPerHr", "gpuCount", "podType",
@@ -230,7 +243,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             hostvars = self._hostvars(pod, prefix, port)
             if host_ip is not None:
                 hostvars.update(ansible_host=host_ip, ansible_port=host_port,
-                                ansible_user=self.get_option("ssh_user"))
+                                ansible_user=self.get_option("ssh_user"),
+                                ansible_ssh_common_args=_ssh.ssh_common_args(
+                                    pod.get("id"), self.get_option("known_hosts_file")))
             hostname = self._hostname(pod, hostvars, counts)
             self.inventory.add_host(hostname, group="runpod")
             for key, value in hostvars.items():

@@ -149,6 +149,15 @@ options:
     description: Container port of the SSH server probed by O(wait).
     type: int
     default: 22
+  known_hosts_file:
+    description:
+      - Known-hosts file on the controller for the pods' SSH host keys, used in RV(ssh_common_args).
+      - Each pod's key is recorded under the alias C(runpod-<pod id>) and trusted on first use
+        (C(StrictHostKeyChecking=accept-new)). RunPod makes new host keys at every start, so when this
+        module creates, starts, restarts or terminates a pod it removes that pod's entry from this file.
+      - Defaults to E(FUNAUDIOCHAT_KNOWN_HOSTS), then C(~/.ssh/known_hosts_runpod). The
+        P(funaudiochat.runpod.pods#inventory) inventory plugin uses the same file and options.
+    type: str
   terminate_on_failure:
     description:
       - Terminate a pod this task created when it does not become reachable within O(wait_timeout),
@@ -158,6 +167,8 @@ options:
 notes:
   - Port mappings change when a pod is stopped and started again; use the returned RV(ssh_port) or the
     P(funaudiochat.runpod.pods#inventory) inventory plugin rather than a remembered port.
+  - Hand RV(ssh_common_args) to C(ansible_ssh_common_args) of a host added with M(ansible.builtin.add_host),
+    as C(playbooks/deploy.yml) does, so host keys are checked the same way as for inventory plugin hosts.
   - When RunPod does not answer a create (timeout, dropped connection, 5xx), the module looks the pod up
     by name for up to 30 seconds and never sends a second create for it, so no duplicate is made; if the
     pod has not appeared by then the task fails and running it again is safe.
@@ -273,6 +284,13 @@ gpu:
   description: GPU display name.
   returned: when the pod exists
   type: str
+ssh_common_args:
+  description:
+    - SSH options for C(ansible_ssh_common_args) that check the pod's host key under its own alias in
+      O(known_hosts_file).
+  returned: when the pod exists
+  type: str
+  sample: "-o HostKeyAlias=runpod-3xk2m9q0abcdef -o UserKnownHostsFile=/root/.ssh/known_hosts_runpod -o StrictHostKeyChecking=accept-new"
 attempts:
   description: Each GPU / cloud type / data center tried while creating, and what happened.
   returned: when a pod was created
@@ -292,6 +310,7 @@ import time
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _client
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _images
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _ssh
 from ansible_collections.funaudiochat.runpod.plugins.module_utils._module import RunPodModule
 
 ARGUMENT_SPEC = dict(
@@ -321,6 +340,7 @@ ARGUMENT_SPEC = dict(
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=900),
     ssh_private_port=dict(type="int", default=22),
+    known_hosts_file=dict(type="str"),
     terminate_on_failure=dict(type="bool", default=False),
 )
 
@@ -339,6 +359,7 @@ class PodTask:
         self.attempts = []
         self.drift = []
         self.created_id = None
+        self.rebooted = set()  # pods this task created, started or terminated: their host keys are new or gone
         self._gpu_catalogue = None
 
     def gpu_catalogue(self):
@@ -548,6 +569,7 @@ class PodTask:
                 self.changed = True
                 if not self.rp.check_mode:
                     self.client.terminate_pod(pod["id"])
+                    self.rebooted.add(pod["id"])
             return self.finish(None, before, {"state": "absent"})
 
         if pod is None and state in ("stopped", "restarted"):
@@ -562,6 +584,7 @@ class PodTask:
                     return self.finish(_predicted(p, req), before)
                 pod = self.create(req)
                 self.created_id = pod["id"]
+                self.rebooted.add(pod["id"])
             else:
                 if p["gpu"] or p["image"]:
                     req = self.request()
@@ -571,8 +594,10 @@ class PodTask:
                         if self.rp.check_mode:
                             return self.finish(_predicted(p, req), before)
                         self.client.terminate_pod(pod["id"])
+                        self.rebooted.add(pod["id"])
                         pod = self.create(req)
                         self.created_id = pod["id"]
+                        self.rebooted.add(pod["id"])
                         self.drift = []
                 if self.created_id is None and pod.get("desiredStatus") != "RUNNING":
                     self.changed = True
@@ -602,6 +627,7 @@ class PodTask:
         return self.finish(pod, before)
 
     def resume(self, pod):
+        self.rebooted.add(pod["id"])
         try:
             self.client.resume_pod(pod["id"], pod.get("gpuCount") or self.p["gpu_count"])
         except _client.UncertainError:
@@ -616,6 +642,14 @@ class PodTask:
         for key in ("id", "ssh_host", "ssh_port", "cost_per_hr", "gpu"):
             if summary.get(key) is not None:
                 result[key] = summary[key]
+        known_hosts = self.p["known_hosts_file"]
+        if not self.rp.check_mode:
+            for pod_id in self.rebooted:
+                _ssh.forget(pod_id, known_hosts)
+        if summary.get("id"):
+            result["ssh_common_args"] = _ssh.ssh_common_args(summary["id"], known_hosts)
+            if not self.rp.check_mode:
+                _ssh.ensure_directory(known_hosts)
         if self.attempts:
             result["attempts"] = self.attempts
         if self.rp.module._diff:

@@ -1,18 +1,25 @@
-"""deploy.yml end to end on a sandbox container pod: pod, the six roles, the spoken check.
+"""deploy.yml end to end on a sandbox container pod: pod, the six roles, the spoken check, the report.
 
 What users run: `ansible-playbook playbooks/deploy.yml -e gpu=A40` (here with
-the sandbox's role variables). It must end with a passing spoken check,
-reported per host; a second run changes nothing; a server that never gets
-ready fails the run with its cause.
+the sandbox's role variables). It must end with a passing spoken check and the
+end-of-run report (text and JSON); a second run changes nothing; SSH reaches
+the pod through the collection's own host-key policy; a broken server fails
+the run and the report names the cause.
 """
 
 import json
+import os
+import subprocess
 
-from tests.helpers import run_module, run_playbook, stats, task_results
+from tests.helpers import ANSIBLE_BIN, REPO_ROOT, ansible_env, run_module, run_playbook, stats, task_results
+
+STAGES = ["pod", "system_deps", "torch", "app", "models", "server", "verify"]
 
 
-def deploy(stack, tmp_path, **extra):
+def deploy(stack, tmp_path, known_hosts=None, **extra):
     env = stack.env()
+    if known_hosts:
+        env["FUNAUDIOCHAT_KNOWN_HOSTS"] = known_hosts
     extra_vars = dict(stack.role_vars(), pod_name="fac-deploy", gpu="A40", volume_gb=20,
                       ssh_public_key_file=env["SANDBOX_SSH_PUBLIC_KEY_FILE"], **extra)
     report = tmp_path / "report.json"
@@ -21,29 +28,109 @@ def deploy(stack, tmp_path, **extra):
     return rc, out, err, report
 
 
-def test_deploy_talks_at_the_end_and_a_second_run_changes_nothing(sandbox_stack, tmp_path):
-    rc, out, err, report = deploy(sandbox_stack, tmp_path)
+def test_deploy_talks_at_the_end_reports_and_a_second_run_changes_nothing(sandbox_stack, tmp_path):
+    # A fresh machine: the known-hosts file's directory does not exist yet.
+    known_hosts = str(tmp_path / "fresh-ssh" / "known_hosts_runpod")
+    rc, out, err, report = deploy(sandbox_stack, tmp_path, known_hosts=known_hosts)
     assert rc == 0, err[-3000:]
-    spoken = dict(task_results(out, "fac-deploy"))["Ask the shipped spoken question and judge the spoken answer"]
+    results = dict(task_results(out, "fac-deploy"))
+    spoken = results["Ask the shipped spoken question and judge the spoken answer"]
     assert spoken["passed"] is True and spoken["transcript"] == "The capital of France is Paris."
-    assert spoken["url"] == dict(task_results(out, "fac-deploy"))[
-        "funaudiochat.runpod.verify : Publish the websocket URL and the GPUs"]["ansible_facts"]["verify_ws_url"]
-    written = json.loads(report.read_text())
-    assert written["fac-deploy"]["passed"] is True
+    url = results["funaudiochat.runpod.verify : Publish the websocket URL and the GPUs"]["ansible_facts"]["verify_ws_url"]
+    assert spoken["url"] == url
+    pod = dict(task_results(out))["Create or start the pod, failing over across GPUs and cloud types"]
 
-    rc, again, err, _report = deploy(sandbox_stack, tmp_path)
+    written = json.loads(report.read_text())["fac-deploy"]
+    assert written["verdict"] == "PASSED" and written["passed"] is True and written["url"] == url
+    assert written["pod"]["id"] == pod["id"] and written["pod"]["gpu"] == "A40"
+    assert written["pod"]["cost_per_hr"] == pod["cost_per_hr"] > 0
+    assert sorted(written["stages"], key=STAGES.index) == STAGES
+    assert all(seconds > 0 for seconds in written["stages"].values()), written["stages"]
+    assert sum(written["stages"].values()) <= written["run_seconds"] + 1
+    assert written["cost_usd"] == round(pod["cost_per_hr"] * written["run_seconds"] / 3600, 4)
+    assert written["stopped_at"] is None and written["transcript"] == "The capital of France is Paris."
+
+    text = out["report_text"]
+    assert "FUN-AUDIO-CHAT REPORT" in text
+    assert "fac-deploy: PASSED  %s" % url in text
+    assert "  pod %s on A40 at %.2f USD/h; ssh root@%s -p %s" % (
+        pod["id"], pod["cost_per_hr"], pod["ssh_host"], pod["ssh_port"]) in text
+    assert "  stages: pod " in text and ", verify " in text and "cost so far" in text
+    assert '  heard: "The capital of France is Paris."' in text
+
+    # The pod's host key was learnt under its own alias, in the file the variable names.
+    with open(known_hosts, encoding="utf-8") as handle:
+        assert handle.read().startswith("runpod-%s " % pod["id"])
+
+    rc, again, err, _report = deploy(sandbox_stack, tmp_path, known_hosts=known_hosts)
     assert rc == 0, err[-3000:]
     assert stats(again, "fac-deploy")["changed"] == 0
     assert stats(again, "localhost")["changed"] == 0
 
 
-def test_a_server_that_never_gets_ready_fails_the_run_with_its_cause(sandbox_stack, tmp_path):
+def test_a_changed_host_key_stops_ssh_and_a_resume_learns_the_new_one(sandbox_stack, tmp_path):
+    """Host keys are really checked; the pod's own restart (new keys, new port) is not an error."""
+    env = sandbox_stack.env()
+    known_hosts = tmp_path / "known_hosts_runpod"
+    env["FUNAUDIOCHAT_KNOWN_HOSTS"] = str(known_hosts)
+    created = run_module("pod", {"name": "fac-hostkey", "gpu": "A40", "image": "runpod/base:1.0.2-cuda1281-ubuntu2204",
+                                 "ssh_public_key_file": env["SANDBOX_SSH_PUBLIC_KEY_FILE"], "wait_timeout": 120},
+                         env=env)
+    assert not created.get("failed"), created.get("msg")
+    calls = []
+
+    def adhoc():
+        # A control-master connection of its own per call, so every call really checks the host key.
+        calls.append(tmp_path / ("cp%d" % len(calls)))
+        return subprocess.run(
+            [os.path.join(ANSIBLE_BIN, "ansible"), "-i", "inventory/runpod.yml", "fac-hostkey", "-m", "ansible.builtin.ping",
+             "-e", "ansible_python_interpreter=/usr/bin/python3"],
+            capture_output=True, text=True, cwd=REPO_ROOT, timeout=300, check=False,
+            env=ansible_env(dict(env, ANSIBLE_SSH_CONTROL_PATH_DIR=str(calls[-1]))))
+
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
+    other_key = " ".join((tmp_path / "other.pub").read_text().split()[:2])
+
+    try:
+        first = adhoc()
+        assert first.returncode == 0, first.stdout + first.stderr
+        alias = "runpod-%s" % created["id"]
+        learnt = known_hosts.read_text()
+        assert learnt.startswith(alias + " ")
+        # Another machine's key under this pod's alias: SSH must refuse, loudly.
+        known_hosts.write_text("%s %s\n" % (alias, other_key))
+        refused = adhoc()
+        assert refused.returncode != 0
+        assert "REMOTE HOST IDENTIFICATION HAS CHANGED" in refused.stdout + refused.stderr
+        # A stop and start through the collection forgets the old key; the new one is learnt.
+        known_hosts.write_text(learnt)
+        for state in ("stopped", "running"):
+            moved = run_module("pod", {"id": created["id"], "state": state, "wait_timeout": 120}, env=env)
+            assert not moved.get("failed"), moved.get("msg")
+        assert alias not in known_hosts.read_text()
+        after = adhoc()
+        assert after.returncode == 0, after.stdout + after.stderr
+        assert known_hosts.read_text().startswith(alias + " ") and known_hosts.read_text() != learnt
+    finally:
+        run_module("pod", {"name": "fac-hostkey", "state": "absent"}, env=env)
+
+
+def test_a_broken_server_fails_the_run_and_the_report_names_the_cause(sandbox_stack, tmp_path):
     # Upstream's default --tts-gpu 1 on a one-GPU pod: the TTS worker dies silently.
     try:
-        rc, out, err, _report = deploy(sandbox_stack, tmp_path, server_tts_gpu="1", server_ready_timeout=15)
+        rc, out, err, report = deploy(sandbox_stack, tmp_path, tts_gpu=1, server_ready_timeout=15)
     finally:  # the next tests' inventory (fac-*) should not find this broken pod
         run_module("pod", {"name": "fac-deploy", "state": "absent"}, env=sandbox_stack.env())
     assert rc != 0
     failed = [result for _name, result in task_results(out, "fac-deploy") if result.get("failed")]
     assert "did not become ready within 15s" in failed[-1]["msg"]
     assert "Starting TTS worker process on cuda:1" in failed[-1]["msg"]  # the server's last log lines
+
+    written = json.loads(report.read_text())["fac-deploy"]
+    assert written["verdict"] == "FAILED at server" and written["passed"] is False
+    assert written["stopped_at"]["stage"] == "server"
+    assert "Starting TTS worker process on cuda:1" in written["stopped_at"]["msg"]
+    assert "verify" not in written["stages"] and written["transcript"] is None
+    text = out["report_text"]
+    assert "fac-deploy: FAILED at server" in text
+    assert "stopped at server, task \"Fail with the server's last log lines\": Fun-Audio-Chat did not become ready" in text

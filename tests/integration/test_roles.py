@@ -47,6 +47,7 @@ class Pod:
         with open(self.inventory, "w", encoding="utf-8") as handle:
             json.dump({"runpod": {"hosts": {"fac-roles": {
                 "ansible_host": self.host, "ansible_port": self.port, "ansible_user": "root",
+                "ansible_ssh_common_args": result["ssh_common_args"],
                 "ansible_python_interpreter": "/usr/bin/python3",
                 "runpod_public_ip": self.host, "runpod_ports": self.ports}}}}, handle)
 

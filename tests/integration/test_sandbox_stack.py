@@ -42,7 +42,8 @@ def test_up_env_down(tmp_path, monkeypatch):
 
         env = parse_env(sandbox(state_dir, "env").stdout)
         for key in ("RUNPOD_API_BASE_URL", "RUNPOD_API_KEY", "SANDBOX_SSH_KEY", "SANDBOX_SSH_PUBLIC_KEY_FILE",
-                    "HF_ENDPOINT", "SANDBOX_POD_HF_ENDPOINT", "SANDBOX_APP_REPO", "SANDBOX_POD_APP_REPO", "ANSIBLE_PRIVATE_KEY_FILE", "ANSIBLE_SSH_ARGS"):
+                    "HF_ENDPOINT", "SANDBOX_POD_HF_ENDPOINT", "SANDBOX_APP_REPO", "SANDBOX_POD_APP_REPO", "ANSIBLE_PRIVATE_KEY_FILE",
+                    "FUNAUDIOCHAT_KNOWN_HOSTS"):
             assert env.get(key), key
         for key, value in env.items():
             monkeypatch.setenv(key, value)

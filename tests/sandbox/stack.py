@@ -81,10 +81,9 @@ class SandboxStack:
             # The roles' variables that point pods at the sandbox (ansible-playbook -e @file).
             "SANDBOX_ROLE_VARS": self.role_vars_file,
             "ANSIBLE_PRIVATE_KEY_FILE": self.ssh_key,
-            # Pods get new host keys on every resume and reuse 127.0.0.1 ports:
-            # keep their keys in the sandbox's own known_hosts, never ~/.ssh.
-            "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s "
-                                "-o StrictHostKeyChecking=no -o UserKnownHostsFile=" + known_hosts,
+            # The collection's own host-key policy (module_utils/_ssh.py), with
+            # the sandbox pods' keys in the sandbox's known_hosts, not ~/.ssh.
+            "FUNAUDIOCHAT_KNOWN_HOSTS": known_hosts,
         }
 
     # ---------------------------------------------------------- lifecycle

@@ -29,7 +29,7 @@ def test_reports_each_host_and_a_failed_check_fails_the_run(standin, tmp_path):
     rc, out, _err = run_playbook(str(playbook), inventory=str(inventory), json_output=False,
                                  env={"FUNAUDIOCHAT_S2S_REPORT": str(report), "ANSIBLE_STDOUT_CALLBACK": "default"})
     assert rc != 0
-    block = out[out.index("SPOKEN CHECK"):]
+    block = out[out.index("FUN-AUDIO-CHAT REPORT"):]
     assert "fac-good: PASSED  %s" % good.url in block
     assert "fac-hung: FAILED  %s" % hung.url in block
     assert '  heard: "The capital of France is Paris."' in block
@@ -45,4 +45,4 @@ def test_says_nothing_when_no_check_ran(tmp_path):
     playbook.write_text(yaml.safe_dump([{"name": "Nothing spoken", "hosts": "localhost", "gather_facts": False,
                                          "tasks": [{"name": "Ping", "ansible.builtin.ping": {}}]}]))
     rc, out, _err = run_playbook(str(playbook), json_output=False, env={"ANSIBLE_STDOUT_CALLBACK": "default"})
-    assert rc == 0 and "SPOKEN CHECK" not in out
+    assert rc == 0 and "FUN-AUDIO-CHAT REPORT" not in out
