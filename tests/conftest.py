@@ -34,8 +34,12 @@ def _restore(saved):
 @pytest.fixture(scope="session")
 def sandbox_api(tmp_path_factory):
     """One sandbox RunPod API (memory backend) for the whole test session."""
-    state = tmp_path_factory.mktemp("sandbox") / "state.json"
+    home = tmp_path_factory.mktemp("sandbox")
+    state = home / "state.json"
     api = SandboxAPI(str(state)).start()
+    # The key deploy.yml's pods trust (the memory sandbox's pods only show an SSH banner).
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(home / "id_ed25519")], check=True)
+    api.public_key_file = str(home / "id_ed25519.pub")
     saved = _exported(api.env())
     yield api
     api.stop()

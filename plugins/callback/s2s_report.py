@@ -86,13 +86,13 @@ def _stage(task):
     action = task.action
     if action in POD_STAGE_ACTIONS:
         return "pod"
-    if action in CHECK_ACTIONS:
-        return "verify"
     role = getattr(task, "_role", None)
     if role is not None:
         name = role.get_name().split(".")[-1]
         if name in STAGES:
             return name
+    if action in CHECK_ACTIONS and not task.args.get("handshake_only"):
+        return "verify"  # the spoken check; a bare handshake (status.yml) is no stage of a deployment
     return None
 
 

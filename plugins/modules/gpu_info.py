@@ -21,6 +21,15 @@ extends_documentation_fragment:
   - funaudiochat.runpod.runpod
   - funaudiochat.runpod.attributes.info_module
 options:
+  gpu:
+    description:
+      - Only these GPU types; friendly names (V(A40), V(4090), V(H100)) and RunPod GPU ids (V(NVIDIA A40)),
+        as O(funaudiochat.runpod.pod#module:gpu) takes them. A comma-separated string is accepted.
+      - An unknown name fails with the names that would work.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.2.0
   min_vram_gb:
     description: Only GPU types with at least this much memory. Fun-Audio-Chat needs 24 GB.
     type: int
@@ -90,6 +99,7 @@ gpus:
   sample: [{"id": "NVIDIA A40", "display_name": "A40", "memory_gb": 48, "secure_price": 0.44}]
 """
 
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods
 from ansible_collections.funaudiochat.runpod.plugins.module_utils._module import RunPodModule
 
 
@@ -118,8 +128,12 @@ def cheapest(gpu):
 def run(rp):
     p = rp.params
     gpus = []
-    for row in rp.client.gpu_types(p["gpu_count"]):
+    rows = rp.client.gpu_types(p["gpu_count"])
+    wanted = set(_pods.resolve_gpus(p["gpu"], rows)) if p["gpu"] else None
+    for row in rows:
         gpu = shape(row)
+        if wanted is not None and gpu["id"] not in wanted:
+            continue
         if (gpu["memory_gb"] or 0) < p["min_vram_gb"]:
             continue
         if p["max_price"] is not None and cheapest(gpu) > p["max_price"]:
@@ -134,6 +148,7 @@ def run(rp):
 def main():
     rp = RunPodModule(
         dict(
+            gpu=dict(type="list", elements="str", default=[]),
             min_vram_gb=dict(type="int", default=0),
             max_price=dict(type="float"),
             gpu_count=dict(type="int", default=1),

@@ -62,6 +62,13 @@ def test_deploy_talks_at_the_end_reports_and_a_second_run_changes_nothing(sandbo
     with open(known_hosts, encoding="utf-8") as handle:
         assert handle.read().startswith("runpod-%s " % pod["id"])
 
+    # The ad hoc check the README documents, against the published URL.
+    adhoc = subprocess.run([os.path.join(ANSIBLE_BIN, "ansible"), "localhost", "-m", "funaudiochat.runpod.s2s_check",
+                            "-a", "url=%s" % url], capture_output=True, text=True, cwd=REPO_ROOT,
+                           env=ansible_env(sandbox_stack.env()), timeout=300, check=False)
+    assert adhoc.returncode == 0, adhoc.stdout + adhoc.stderr
+    assert "localhost | SUCCESS" in adhoc.stdout and "The capital of France is Paris." in adhoc.stdout
+
     rc, again, err, _report = deploy(sandbox_stack, tmp_path, known_hosts=known_hosts)
     assert rc == 0, err[-3000:]
     assert stats(again, "fac-deploy")["changed"] == 0

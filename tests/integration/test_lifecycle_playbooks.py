@@ -10,6 +10,10 @@ import pytest
 from tests.helpers import run_playbook, stats, task_results
 
 
+def deploy_vars(sandbox, **extra_vars):
+    return dict(extra_vars, ssh_public_key_file=sandbox.public_key_file)
+
+
 def converge(playbook, extra_vars):
     """Check mode, real run, second run: return the three outputs after asserting the pattern."""
     tags = "pod" if playbook.endswith("deploy.yml") else None
@@ -27,7 +31,7 @@ def converge(playbook, extra_vars):
 
 @pytest.fixture
 def deployed(sandbox):
-    vars_ = {"pod_name": "fac-it", "gpu": ["A40", "L40S"], "wait_timeout": 60}
+    vars_ = deploy_vars(sandbox, pod_name="fac-it", gpu=["A40", "L40S"], wait_timeout=60)
     checked, real, again = converge("playbooks/deploy.yml", vars_)
     return sandbox, real
 
@@ -42,7 +46,8 @@ def test_deploy_creates_one_pod_and_reports_ssh(deployed):
 
 def test_deploy_fails_over_when_the_first_gpu_is_gone(sandbox):
     sandbox.set_stock("NVIDIA A40", "ALL", 0)
-    rc, out, err = run_playbook("playbooks/deploy.yml", {"pod_name": "fac-fo", "gpu": ["A40", "L40S"]}, tags="pod")
+    rc, out, err = run_playbook("playbooks/deploy.yml", deploy_vars(sandbox, pod_name="fac-fo", gpu=["A40", "L40S"]),
+                                tags="pod")
     assert rc == 0, err
     assert [p["machine"]["gpuTypeId"] for p in sandbox.pods()] == ["NVIDIA L40S"]
 
@@ -67,15 +72,50 @@ def test_terminate_by_prefix_needs_confirmation(deployed):
 
 
 def test_bad_gpu_through_a_playbook_is_one_clear_line(sandbox):
-    rc, out, err = run_playbook("playbooks/deploy.yml", {"gpu": "B9000"}, json_output=False, tags="pod")
+    rc, out, err = run_playbook("playbooks/deploy.yml", deploy_vars(sandbox, gpu="B9000"), json_output=False, tags="pod")
     assert rc == 2
     failed = [line for line in out.splitlines() if "FAILED!" in line or "fatal:" in line]
     assert failed and "unknown GPU 'B9000'" in out
     assert sandbox.pods() == []
 
 
+def test_without_an_ssh_key_deploy_says_how_to_make_one_and_creates_nothing(sandbox, tmp_path):
+    rc, out, err = run_playbook("playbooks/deploy.yml", {"gpu": "A40"}, json_output=False, tags="pod",
+                                env={"HOME": str(tmp_path)})  # a fresh machine: no ~/.ssh
+    assert rc == 2
+    assert "No SSH public key found in ~/.ssh" in out and "ssh-keygen -t ed25519" in out
+    assert sandbox.pods() == []
+
+
+def test_status_is_one_table(deployed):
+    sandbox, real = deployed
+    pod = dict(task_results(real))["Create or start the pod, failing over across GPUs and cloud types"]
+    rc, out, err = run_playbook("playbooks/status.yml", {})
+    assert rc == 0, err
+    lines = dict(task_results(out))["Show the pods"]["msg"]
+    assert lines[0].split() == ["POD", "ID", "STATUS", "GPU", "USD/H", "SSH", "WEBSOCKET", "SERVER"]
+    row = lines[1]
+    assert row.startswith("fac-it  ") and pod["id"] in row and " RUNNING " in row and " A40 " in row
+    assert "%.2f" % pod["cost_per_hr"] in row and "root@%s -p %s" % (pod["ssh_host"], pod["ssh_port"]) in row
+    # The memory sandbox's pods publish 8002 but run no server: the probe says so.
+    assert "ws://%s:%s/api/chat" % (pod["ssh_host"], pod["ports"]["8002"]) in row and "down:" in row
+
+
+def test_gpus_lists_the_types_with_prices_and_stock(sandbox):
+    sandbox.set_stock("NVIDIA L40S", "SECURE", 0)
+    rc, out, err = run_playbook("playbooks/gpus.yml", {"gpu": "A40,L40S"})
+    assert rc == 0, err
+    lines = dict(task_results(out))["Show them (USD per GPU and hour)"]["msg"]
+    assert lines[0].split()[:3] == ["GPU", "ID", "MEMORY"] and len(lines) == 3
+    assert lines[1].startswith("A40 ") and "48 GB" in lines[1] and "0.44" in lines[1]
+    assert lines[2].startswith("L40S") and "secure" not in lines[2].split("  ")[-1]
+    rc, out, err = run_playbook("playbooks/gpus.yml", {"min_vram_gb": 80})
+    names = [line.split()[0] for line in dict(task_results(out))["Show them (USD per GPU and hour)"]["msg"][1:]]
+    assert names and "A40" not in names and all(name.startswith(("A100", "H100", "H200")) for name in names), names
+
+
 def test_api_key_is_not_printed_at_any_verbosity(sandbox):
-    rc, out, err = run_playbook("playbooks/deploy.yml", {"pod_name": "fac-v", "wait_timeout": 60},
+    rc, out, err = run_playbook("playbooks/deploy.yml", deploy_vars(sandbox, pod_name="fac-v", wait_timeout=60),
                                 json_output=False, verbosity=4, tags="pod")
     assert rc == 0, out[-3000:]
     assert sandbox.api_key not in out + err

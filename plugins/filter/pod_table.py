@@ -1,0 +1,52 @@
+# -*- coding: utf-8 -*-
+# Copyright: funaudiochat.runpod contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The pod_table filter: pods (from pod_info) and server probes as the lines of one table."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.funaudiochat.runpod.plugins.module_utils._table import money, render
+
+COLUMNS = ("POD", "ID", "STATUS", "GPU", "USD/H", "SSH", "WEBSOCKET", "SERVER")
+
+
+def _server(pod, probes, port):
+    if pod.get("status") != "RUNNING":
+        return "-"
+    probe = probes.get(pod.get("id"))
+    if probe is None:
+        return "no port %s" % port if str(port) not in (pod.get("ports") or {}) else "not asked"
+    if probe.get("handshake_seconds") is not None and not probe.get("failed"):
+        return "up (%.2fs)" % probe["handshake_seconds"]
+    return "down: %s" % (probe.get("msg") or "no handshake").split(";")[0][:60]
+
+
+def pod_table(pods, probes=None, server_port=8002):
+    """Lines of a table: a header, then one row per pod (name, id, status, GPU, cost, SSH, URL, server)."""
+    port = str(server_port)
+    by_id = {}
+    for result in (probes or {}).get("results", []) if isinstance(probes, dict) else probes or []:
+        item = result.get("item") or {}
+        if item.get("id") and not result.get("skipped"):
+            by_id[item["id"]] = result
+    rows = [COLUMNS]
+    for pod in pods or []:
+        ports = pod.get("ports") or {}
+        ip = pod.get("public_ip")
+        gpu = "%s x%s" % (pod.get("gpu"), pod.get("gpu_count")) if (pod.get("gpu_count") or 1) > 1 else pod.get("gpu")
+        cost = pod.get("cost_per_hr")
+        rows.append((
+            pod.get("name") or "-", pod.get("id") or "-", pod.get("status") or "-", gpu or "-",
+            money(cost),
+            "root@%s -p %s" % (pod["ssh_host"], pod["ssh_port"]) if pod.get("ssh_host") else "-",
+            "ws://%s:%s/api/chat" % (ip, ports[port]) if ip and port in ports else "-",
+            _server(pod, by_id, port)))
+    return render(rows)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"pod_table": pod_table}
