@@ -2,7 +2,7 @@
 
 import sys
 
-from benchmarks import api_get_pods, fanout, inventory, podman_pods, roles
+from benchmarks import api_get_pods, deploy, fanout, inventory, podman_pods, roles
 
 BENCHMARKS = {
     "api_get_pods": api_get_pods.main,
@@ -10,6 +10,7 @@ BENCHMARKS = {
     "fanout": fanout.main,
     "podman_pods": podman_pods.main,
     "roles": roles.main,
+    "deploy": deploy.main,
 }
 
 

@@ -54,8 +54,8 @@ POD_STAGE_ACTIONS = POD_ACTIONS + ("funaudiochat.runpod.network_volume", "networ
 # The stages in deployment order: the pod, then the six roles (the spoken check counts as verify).
 STAGES = ("pod", "system_deps", "torch", "app", "models", "server", "verify")
 CHECK_FIELDS = ("url", "question", "transcript", "expect", "missing_words", "handshake_seconds",
-                "processing_seconds", "first_audio_seconds", "first_text_seconds", "reply_audio_seconds",
-                "reply_dbfs", "failures")
+                "processing_seconds", "first_audio_seconds", "first_text_seconds", "last_reply_seconds",
+                "reply_audio_seconds", "reply_dbfs", "failures")
 HOST_VARS = (("id", "runpod_id"), ("gpu", "runpod_gpu"), ("gpu_count", "runpod_gpu_count"),
              ("cost_per_hr", "runpod_cost_per_hr"), ("ssh_host", "ansible_host"), ("ssh_port", "ansible_port"))
 
@@ -266,9 +266,10 @@ class CallbackModule(CallbackBase):
         if item["passed"] is None and not item["stopped_at"]:
             show("  no spoken check in this run")
         if item["handshake_seconds"] is not None or item["transcript"] is not None:
-            show("  handshake %s, [Processing...] %s, first audio %s, first text %s after the question"
+            show("  handshake %s, [Processing...] %s, first audio %s, first text %s, last reply %s after the question"
                  % (_seconds(item["handshake_seconds"]), _seconds(item["processing_seconds"]),
-                    _seconds(item["first_audio_seconds"]), _seconds(item["first_text_seconds"])))
+                    _seconds(item["first_audio_seconds"]), _seconds(item["first_text_seconds"]),
+                    _seconds(item["last_reply_seconds"])))
             if item["reply_audio_seconds"] is not None:
                 level = "-" if item["reply_dbfs"] is None else "%.1f dBFS" % item["reply_dbfs"]
                 show("  reply: %s of audio at %s" % (_seconds(item["reply_audio_seconds"]), level))

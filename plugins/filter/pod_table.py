@@ -20,7 +20,7 @@ def _server(pod, probes, port):
     if probe is None:
         return "no port %s" % port if str(port) not in (pod.get("ports") or {}) else "not asked"
     if probe.get("handshake_seconds") is not None and not probe.get("failed"):
-        return "up (%.2fs)" % probe["handshake_seconds"]
+        return "up"
     return "down: %s" % (probe.get("msg") or "no handshake").split(";")[0][:60]
 
 

@@ -97,7 +97,7 @@ def converse(url, pcm, system_prompt=None, expect=(), connect_timeout=30, reply_
     """Hold one spoken turn with the server at ``url`` (``ws://host:port/api/chat``); see the module doc.
 
     Returns a dict: ``handshake_seconds``, ``processing_seconds``, ``first_audio_seconds`` and
-    ``first_text_seconds`` (from the pause), ``question_seconds``, ``reply_audio_seconds``,
+    ``first_text_seconds``, ``last_reply_seconds`` (from the pause), ``question_seconds``, ``reply_audio_seconds``,
     ``reply_dbfs``, ``transcript``, ``missing_words``, ``failures`` (empty on success).
     Raises S2SError when no conversation could be started.
     """
@@ -105,7 +105,7 @@ def converse(url, pcm, system_prompt=None, expect=(), connect_timeout=30, reply_
     result = {
         "url": url, "question_seconds": round(len(np.asarray(pcm).reshape(-1)) / SAMPLE_RATE, 3),
         "handshake_seconds": None, "processing_seconds": None, "first_audio_seconds": None,
-        "first_text_seconds": None, "reply_audio_seconds": 0.0, "reply_dbfs": None, "transcript": "",
+        "first_text_seconds": None, "last_reply_seconds": None, "reply_audio_seconds": 0.0, "reply_dbfs": None, "transcript": "",
         "missing_words": [], "failures": [],
     }
     started = time.monotonic()
@@ -170,10 +170,12 @@ def _collect(ws, result, paused, reply_timeout, idle_seconds):
                 continue
             if result["first_text_seconds"] is None:
                 result["first_text_seconds"] = _since(paused)
+            result["last_reply_seconds"] = _since(paused)
             texts.append(text)
         elif kind == KIND_AUDIO:
             if result["first_audio_seconds"] is None:
                 result["first_audio_seconds"] = _since(paused)
+            result["last_reply_seconds"] = _since(paused)
             pcm = reader.append_bytes(payload)
             if pcm is not None and len(pcm):
                 audio.append(np.asarray(pcm, dtype=np.float32).reshape(-1))

@@ -140,6 +140,14 @@ first_text_seconds:
   returned: when O(handshake_only=false)
   type: float
   sample: 0.43
+last_reply_seconds:
+  description:
+    - From the end of the question to the last reply message (audio or text), that is how long the server took to
+      answer. The check then waits O(idle_seconds) more to know the turn is over (the protocol has no end marker).
+  returned: when O(handshake_only=false)
+  type: float
+  sample: 4.8
+  version_added: 0.2.0
 reply_audio_seconds:
   description: Length of the decoded reply audio.
   returned: when O(handshake_only=false)

@@ -92,7 +92,7 @@ def test_status_is_one_table(deployed):
     pod = dict(task_results(real))["Create or start the pod, failing over across GPUs and cloud types"]
     rc, out, err = run_playbook("playbooks/status.yml", {})
     assert rc == 0, err
-    lines = dict(task_results(out))["Show the pods"]["msg"]
+    lines = dict(task_results(out))["Show the pods"]["msg"].splitlines()
     assert lines[0].split() == ["POD", "ID", "STATUS", "GPU", "USD/H", "SSH", "WEBSOCKET", "SERVER"]
     row = lines[1]
     assert row.startswith("fac-it  ") and pod["id"] in row and " RUNNING " in row and " A40 " in row
@@ -105,12 +105,13 @@ def test_gpus_lists_the_types_with_prices_and_stock(sandbox):
     sandbox.set_stock("NVIDIA L40S", "SECURE", 0)
     rc, out, err = run_playbook("playbooks/gpus.yml", {"gpu": "A40,L40S"})
     assert rc == 0, err
-    lines = dict(task_results(out))["Show them (USD per GPU and hour)"]["msg"]
+    lines = dict(task_results(out))["Show them (USD per GPU and hour)"]["msg"].splitlines()
     assert lines[0].split()[:3] == ["GPU", "ID", "MEMORY"] and len(lines) == 3
     assert lines[1].startswith("A40 ") and "48 GB" in lines[1] and "0.44" in lines[1]
     assert lines[2].startswith("L40S") and "secure" not in lines[2].split("  ")[-1]
     rc, out, err = run_playbook("playbooks/gpus.yml", {"min_vram_gb": 80})
-    names = [line.split()[0] for line in dict(task_results(out))["Show them (USD per GPU and hour)"]["msg"][1:]]
+    table = dict(task_results(out))["Show them (USD per GPU and hour)"]["msg"].splitlines()
+    names = [line.split()[0] for line in table[1:]]
     assert names and "A40" not in names and all(name.startswith(("A100", "H100", "H200")) for name in names), names
 
 
@@ -119,3 +120,10 @@ def test_api_key_is_not_printed_at_any_verbosity(sandbox):
                                 json_output=False, verbosity=4, tags="pod")
     assert rc == 0, out[-3000:]
     assert sandbox.api_key not in out + err
+
+
+def test_template_playbook_converges_and_removes(sandbox):
+    checked, real, again = converge("playbooks/template.yml", {"template_name": "fac-tpl"})
+    made = dict(task_results(real))["Create or update the template"]["template"]
+    assert made["name"] == "fac-tpl" and made["id"]
+    converge("playbooks/template.yml", {"template_name": "fac-tpl", "state": "absent"})

@@ -74,8 +74,13 @@ class SandboxAPI(SandboxProcess):
         return super().command() + ["--state", self.state_file]
 
     def env(self):
-        """Environment for clients: the SDK and the collection read these."""
-        return {"RUNPOD_API_BASE_URL": self.url, "RUNPOD_API_KEY": self.api_key}
+        """Environment for clients: the SDK and the collection read these.
+
+        The pods' host keys go to a known-hosts file next to the state, never ~/.ssh.
+        """
+        known_hosts = os.path.join(os.path.dirname(os.path.abspath(self.state_file)), "known_hosts")
+        return {"RUNPOD_API_BASE_URL": self.url, "RUNPOD_API_KEY": self.api_key,
+                "FUNAUDIOCHAT_KNOWN_HOSTS": known_hosts}
 
     def reset(self):
         return self.admin("POST", "reset", {})

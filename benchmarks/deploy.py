@@ -1,0 +1,79 @@
+"""deploy.yml end to end on a sandbox container pod, and the spoken check's own cost.
+
+Prints:
+
+* second deploy / first deploy: `ansible-playbook playbooks/deploy.yml -e gpu=A40`
+  run twice on the same pod (the second changes nothing; goal: a small
+  fraction). The stand-in app and models are small, so the first run is far
+  shorter than on RunPod and this ratio is an upper bound of the real one;
+* the spoken check's own overhead / the server's reply time: the wall time of
+  `ansible localhost -m funaudiochat.runpod.s2s_check -a url=...` minus the
+  server's reply time (question end to its last reply message,
+  `last_reply_seconds`), over that reply time. The overhead includes Ansible's
+  start, the websocket handshake, encoding the question, and `idle_seconds`
+  (the protocol has no end-of-reply marker, so the check waits that long
+  after the last message).
+"""
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+from tests.helpers import run_module
+from tests.sandbox.control import REPO_ROOT
+from tests.sandbox.stack import SandboxStack
+
+from benchmarks._common import BIN, ansible_env
+
+RUNS = int(os.environ.get("BENCH_S2S_RUNS", "3"))
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = SandboxStack(state_dir=os.path.join(tmp, "sandbox"))
+        stack.up()
+        env = dict(ansible_env(), **stack.env())
+        try:
+            _measure(stack, env, tmp)
+        finally:
+            run_module("pod", {"name": "fac-bench", "state": "absent"}, env=env)
+            stack.down()
+
+
+def _run(cmd, env):
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO_ROOT, check=False)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError("%s failed:\n%s\n%s" % (" ".join(cmd), proc.stdout[-3000:], proc.stderr[-2000:]))
+    return elapsed, proc.stdout
+
+
+def _measure(stack, env, tmp):
+    report = os.path.join(tmp, "report.json")
+    deploy = [os.path.join(BIN, "ansible-playbook"), "playbooks/deploy.yml", "-e", "gpu=A40",
+              "-e", "pod_name=fac-bench", "-e", "volume_gb=20",
+              "-e", "ssh_public_key_file=%s" % env["SANDBOX_SSH_PUBLIC_KEY_FILE"], "-e", "@" + stack.role_vars_file]
+    env = dict(env, FUNAUDIOCHAT_S2S_REPORT=report)
+    first, _out = _run(deploy, env)
+    with open(report, encoding="utf-8") as handle:
+        stages = json.load(handle)["fac-bench"]["stages"]
+    second, _out = _run(deploy, env)
+    with open(report, encoding="utf-8") as handle:
+        entry = json.load(handle)["fac-bench"]
+    print("deploy.yml: first %.1fs (%s), second %.1fs: second / first = %.3f"
+          % (first, ", ".join("%s %.0fs" % item for item in stages.items()), second, second / first))
+
+    check = [os.path.join(BIN, "ansible"), "localhost", "-m", "funaudiochat.runpod.s2s_check", "-a",
+             "url=%s" % entry["url"]]
+    ratios = []
+    for _run_index in range(RUNS):
+        wall, out = _run(check, env)
+        result = json.loads(out[out.index("{"):])
+        reply = result["last_reply_seconds"]
+        ratios.append(((wall - reply) / reply, wall, reply, result["handshake_seconds"]))
+    ratio, wall, reply, handshake = min(ratios)
+    print("spoken check: %.2fs in all, the server's reply %.2fs (handshake %.2fs, idle wait 2.00s): "
+          "overhead / reply = %.2f (best of %d)" % (wall, reply, handshake, ratio, RUNS))
