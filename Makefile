@@ -15,7 +15,8 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv system-deps demo test test-full pytest molecule lint sanity benchmark changelog \
+.PHONY: help venv system-deps demo test test-full pytest molecule lint sanity sanity-built dist ee-context \
+        benchmark changelog \
         sandbox-image sandbox-up sandbox-down sandbox-clean clean
 
 help:
@@ -24,7 +25,9 @@ help:
 	@echo "make test        unit + integration tests, ansible-lint, ansible-test sanity"
 	@echo "make test-full   make test plus the slow suites"
 	@echo "make benchmark   print the benchmark ratios"
-	@echo "make pytest | molecule | lint | sanity | changelog"
+	@echo "make pytest | molecule | lint | sanity | sanity-built | changelog"
+	@echo "make dist        build the collection tarball into dist/"
+	@echo "make ee-context  dist, then ansible-builder create: the execution environment's build context in context/"
 	@echo "make sandbox-up | sandbox-down | sandbox-image | sandbox-clean"
 	@echo "make system-deps apt-install podman, runc, debootstrap, ... when missing"
 
@@ -45,7 +48,7 @@ demo: venv system-deps
 system-deps:
 	bash scripts/install-system-deps.sh
 
-test: venv system-deps pytest molecule lint sanity changelog
+test: venv system-deps pytest molecule lint sanity sanity-built changelog
 
 test-full: test
 
@@ -63,6 +66,18 @@ lint: venv
 
 sanity: venv
 	VENV=$(CURDIR)/$(VENV) bash scripts/ansible-test-sanity.sh
+
+# ansible-test sanity on the built artifact, installed as users install it.
+sanity-built: dist
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(BIN)/ansible-galaxy collection install dist/funaudiochat-runpod.tar.gz -p "$$tmp" >/dev/null && \
+	SANITY_SOURCE="$$tmp/ansible_collections/funaudiochat/runpod" VENV=$(CURDIR)/$(VENV) bash scripts/ansible-test-sanity.sh
+
+dist: venv
+	VENV=$(CURDIR)/$(VENV) bash scripts/build-collection.sh
+
+ee-context: dist
+	$(BIN)/ansible-builder create -f execution-environment.yml -c context
 
 benchmark: venv
 	$(BIN)/python -m benchmarks
@@ -83,4 +98,4 @@ sandbox-clean: venv
 	$(BIN)/python -m tests.sandbox clean
 
 clean:
-	rm -rf $(VENV) .collections tests/output .pytest_cache
+	rm -rf $(VENV) .collections tests/output .pytest_cache dist context

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Run `ansible-test sanity` on this checkout offline.
+# Run `ansible-test sanity` on this checkout offline, or on an installed
+# collection: SANITY_SOURCE=<dir with the installed collection's files>.
 #
 # ansible-test needs the collection at .../ansible_collections/<ns>/<name>, so the
-# files git knows about (committed or not, minus ignored ones) are staged there.
+# files git knows about (committed or not, minus ignored ones), or every file of
+# SANITY_SOURCE, are staged there.
 # Its per-test virtualenvs bootstrap pip with a get-pip script downloaded from a
 # host that is not reachable here; the stand-in below (ensurepip, then pip install
 # with the same arguments) is placed where ansible-test looks for a cached copy.
@@ -16,7 +18,11 @@ trap 'rm -rf "$stage"' EXIT
 
 dest=$stage/ansible_collections/funaudiochat/runpod
 mkdir -p "$dest"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' | tar --null -T - -cf -) | tar -xf - -C "$dest"
+if [ -n "${SANITY_SOURCE:-}" ]; then
+  cp -a "$SANITY_SOURCE/." "$dest/"
+else
+  (cd "$root" && git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' | tar --null -T - -cf -) | tar -xf - -C "$dest"
+fi
 
 pip_version=$("$venv/bin/python" - <<'PY'
 import re, ansible_test, os

@@ -79,12 +79,20 @@ def test_bad_gpu_through_a_playbook_is_one_clear_line(sandbox):
     assert sandbox.pods() == []
 
 
-def test_without_an_ssh_key_deploy_says_how_to_make_one_and_creates_nothing(sandbox, tmp_path):
+def test_without_an_ssh_key_deploy_says_how_to_make_one_or_takes_the_keys_text(sandbox, tmp_path):
     rc, out, err = run_playbook("playbooks/deploy.yml", {"gpu": "A40"}, json_output=False, tags="pod",
                                 env={"HOME": str(tmp_path)})  # a fresh machine: no ~/.ssh
     assert rc == 2
     assert "No SSH public key found in ~/.ssh" in out and "ssh-keygen -t ed25519" in out
     assert sandbox.pods() == []
+    # The key's text instead (AWX, Automation Platform): the pod gets it as PUBLIC_KEY.
+    with open(sandbox.public_key_file, encoding="utf-8") as handle:
+        key = handle.read().strip()
+    rc, out, err = run_playbook("playbooks/deploy.yml", {"gpu": "A40", "ssh_public_key": key, "wait_timeout": 60},
+                                tags="pod", env={"HOME": str(tmp_path)})
+    assert rc == 0, err
+    assert [pod["name"] for pod in sandbox.pods()] == ["fac-1"]
+    assert "PUBLIC_KEY=" + key in sandbox.pods()[0]["env"]
 
 
 def test_status_is_one_table(deployed):
