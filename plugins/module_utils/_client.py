@@ -43,11 +43,24 @@ DEFAULT_BASE_URL = "https://api.runpod.io"
 API_KEY_ENV = "RUNPOD_API_KEY"
 BASE_URL_ENV = "RUNPOD_API_BASE_URL"
 
+# RunPod's texts for "no capacity here", as users report them (lower-cased parts matched):
 CAPACITY_MARKERS = (
+    # "There are no longer any instances available with the requested specifications. Please refresh and
+    # try again." - runpod/runpodctl#189, mlabonne/llm-autoeval#3 (runpod-python create_pod); "... with the
+    # request specifications. Please try again later." - dstackai/dstack#1740; "... with enough disk
+    # space." - runpod/runpod-python#297.
     "no longer any instances available",
+    # "There are not enough free GPUs on the host machine to start this pod." (resume) - runpod/runpod-python#168.
     "not enough free gpus",
+    # "this machine does not have the resources to deploy this pod" - TheLastBen/fast-stable-diffusion#2484.
+    "does not have the resources to deploy",
     "no instances currently available",
 )
+# RunPod's generic answer, also seen when capacity is thin (runpod/runpod-python#239, on podResume):
+# "Something went wrong. Please try again later or contact support." Whether anything changed is unknown.
+UNCLEAR_MARKERS = ("something went wrong. please try again later or contact support",)
+# lowestPrice's stockStatus: High/Medium/Low, or null or the string "None" when sold out (DESIGN.md section 2).
+NO_STOCK = (None, "", "None", "NONE", "none")
 
 
 class RunPodError(Exception):
@@ -60,6 +73,10 @@ class AuthError(RunPodError):
 
 class CapacityError(RunPodError):
     """No machine can take the pod with this GPU / cloud type right now."""
+
+
+class UnclearError(RunPodError):
+    """RunPod's generic "Something went wrong": maybe thin capacity, maybe a change made; look before going on."""
 
 
 class NotFoundError(RunPodError):
@@ -287,11 +304,11 @@ GPU_FIELDS = """
       communityPrice
       secureSpotPrice
       communitySpotPrice
-      secure: lowestPrice(input: {gpuCount: %(count)d, secureCloud: true}) {
+      secure: lowestPrice(input: {gpuCount: %(count)d, secureCloud: true%(cuda)s}) {
         uninterruptablePrice
         stockStatus
       }
-      community: lowestPrice(input: {gpuCount: %(count)d, secureCloud: false}) {
+      community: lowestPrice(input: {gpuCount: %(count)d, secureCloud: false%(cuda)s}) {
         uninterruptablePrice
         stockStatus
       }
@@ -453,20 +470,34 @@ class Client:
         text = self.sdk.pod_mutations.generate_pod_stop_mutation(check_id(pod_id, "id"))
         return self.query(text)["podStop"]
 
-    def resume_pod(self, pod_id, gpu_count):
+    def resume_pod(self, pod_id, gpu_count, bid_per_gpu=None):
+        """Start a stopped pod: podResume for on-demand pods, podBidResume (with a bid) for spot pods."""
+        if bid_per_gpu is not None:
+            text = ('mutation { podBidResume(input: {podId: "%s", bidPerGpu: %s, gpuCount: %d}) '
+                    "{ id desiredStatus costPerHr } }" % (check_id(pod_id, "id"), float(bid_per_gpu), int(gpu_count)))
+            return self.query(text, idempotent=False)["podBidResume"]
         text = self.sdk.pod_mutations.generate_pod_resume_mutation(check_id(pod_id, "id"), int(gpu_count))
         return self.query(text, idempotent=False)["podResume"]
 
     def terminate_pod(self, pod_id):
+        """Terminate a pod; a pod that is already gone counts as terminated, whatever RunPod's text for it."""
         text = self.sdk.pod_mutations.generate_pod_terminate_mutation(check_id(pod_id, "id"))
         try:
             self.query(text)
-        except NotFoundError:
-            pass  # already gone: a retried terminate must not fail
+        except AuthError:
+            raise
+        except RunPodError:
+            pod = self.get_pod(pod_id)  # confirm by looking: gone (None) or TERMINATED is what was asked
+            if pod is not None and pod.get("desiredStatus") != "TERMINATED":
+                raise
 
     # ------------------------------------------------------------- gpus
-    def gpu_types(self, gpu_count=1):
-        data = self.query("query GpuTypes { gpuTypes { %s } }" % (GPU_FIELDS % {"count": int(gpu_count)}))
+    def gpu_types(self, gpu_count=1, allowed_cuda_versions=None):
+        """The GPU catalogue; stock and prices as a create with the same CUDA filter would see them."""
+        versions = [check_cuda_version(v) for v in allowed_cuda_versions or []]
+        cuda = ", allowedCudaVersions: [%s]" % ", ".join('"%s"' % v for v in versions) if versions else ""
+        data = self.query("query GpuTypes { gpuTypes { %s } }"
+                          % (GPU_FIELDS % {"count": int(gpu_count), "cuda": cuda}))
         return data.get("gpuTypes") or []
 
     # -------------------------------------------------------- templates
@@ -524,11 +555,18 @@ def classify(message):
     lowered = (message or "").lower()
     if any(marker in lowered for marker in CAPACITY_MARKERS):
         return CapacityError(message)
+    if any(marker in lowered for marker in UNCLEAR_MARKERS):
+        return UnclearError("RunPod answered: %s" % message)
     if "not found" in lowered or "does not exist" in lowered:
         return NotFoundError(message)
     if "unauthorized" in lowered or "api key" in lowered:
         return AuthError("RunPod rejected the API key: %s" % message)
     return RunPodError("RunPod API error: %s" % message)
+
+
+def in_stock(status):
+    """Whether a lowestPrice stockStatus means some stock (null and "None" mean sold out)."""
+    return status not in NO_STOCK
 
 
 def _first_message(errors):

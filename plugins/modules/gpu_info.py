@@ -41,6 +41,14 @@ options:
     description: Stock and prices are for pods with this many GPUs.
     type: int
     default: 1
+  allowed_cuda_versions:
+    description:
+      - Stock and prices on hosts whose driver supports one of these CUDA versions, as
+        M(funaudiochat.runpod.pod) creates pods with the same filter. An empty list counts every host.
+    type: list
+    elements: str
+    default: ['12.8', '12.9', '13.0']
+    version_added: 0.2.0
   in_stock:
     description: Only GPU types that some cloud type can supply now.
     type: bool
@@ -93,12 +101,15 @@ gpus:
       description: Spot USD per GPU and hour in the community cloud.
       type: float
     stock:
-      description: Stock level per cloud type (V(High), V(Medium), V(Low), or null when none).
+      description:
+        - Stock level per cloud type (V(High), V(Medium), V(Low)), or null when sold out (RunPod answers null
+          or the string V(None); both are returned as null).
       type: dict
       sample: {"SECURE": "High", "COMMUNITY": null}
   sample: [{"id": "NVIDIA A40", "display_name": "A40", "memory_gb": 48, "secure_price": 0.44}]
 """
 
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _client
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods
 from ansible_collections.funaudiochat.runpod.plugins.module_utils._module import RunPodModule
 
@@ -113,10 +124,9 @@ def shape(row):
         "community_price": row.get("communityPrice"),
         "secure_spot_price": row.get("secureSpotPrice"),
         "community_spot_price": row.get("communitySpotPrice"),
-        "stock": {
-            "SECURE": (row.get("secure") or {}).get("stockStatus"),
-            "COMMUNITY": (row.get("community") or {}).get("stockStatus"),
-        },
+        "stock": dict((cloud, status if _client.in_stock(status) else None) for cloud, status in (
+            ("SECURE", (row.get("secure") or {}).get("stockStatus")),
+            ("COMMUNITY", (row.get("community") or {}).get("stockStatus")))),
     }
 
 
@@ -128,7 +138,7 @@ def cheapest(gpu):
 def run(rp):
     p = rp.params
     gpus = []
-    rows = rp.client.gpu_types(p["gpu_count"])
+    rows = rp.client.gpu_types(p["gpu_count"], p["allowed_cuda_versions"])
     wanted = set(_pods.resolve_gpus(p["gpu"], rows)) if p["gpu"] else None
     for row in rows:
         gpu = shape(row)
@@ -152,6 +162,7 @@ def main():
             min_vram_gb=dict(type="int", default=0),
             max_price=dict(type="float"),
             gpu_count=dict(type="int", default=1),
+            allowed_cuda_versions=dict(type="list", elements="str", default=["12.8", "12.9", "13.0"]),
             in_stock=dict(type="bool", default=False),
         ),
         supports_check_mode=True,

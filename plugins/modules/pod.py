@@ -129,7 +129,10 @@ options:
     type: bool
     default: false
   bid_per_gpu:
-    description: Bid in USD per GPU and hour for an interruptible pod. Defaults to the GPU's spot price.
+    description:
+      - Bid in USD per GPU and hour for an interruptible pod. Defaults to the GPU's spot price.
+      - A stopped spot pod is resumed as a spot pod (RunPod's C(podBidResume)) with this bid, or else the
+        higher of its GPU type's two spot prices.
     type: float
   force:
     description:
@@ -346,6 +349,7 @@ ARGUMENT_SPEC = dict(
 
 POLL_SECONDS = 2.0
 SETTLE_SECONDS = 30  # how long an unanswered create is given to show up by name
+UNCLEAR_SETTLE_SECONDS = 6  # after RunPod's generic "Something went wrong", how long to look for the pod
 
 
 class PodTask:
@@ -363,10 +367,25 @@ class PodTask:
         self._gpu_catalogue = None
 
     def gpu_catalogue(self):
-        """RunPod's GPU list, read once per run (names, memory, spot prices)."""
+        """RunPod's GPU list, read once per run (names, memory, spot prices, stock with the create's CUDA filter)."""
         if self._gpu_catalogue is None:
-            self._gpu_catalogue = self.client.gpu_types(self.p["gpu_count"])
+            self._gpu_catalogue = self.client.gpu_types(self.p["gpu_count"], self.p["allowed_cuda_versions"])
         return self._gpu_catalogue
+
+    def plan(self, req):
+        """The (GPU, cloud type) pairs to try: the requested order, with those RunPod lists as sold out moved last.
+
+        Stock is a hint, not a promise (a listed GPU can still be refused), so nothing is skipped.
+        """
+        stock = dict((row["id"], row) for row in self.gpu_catalogue())
+        pairs = [(gpu, cloud) for gpu in req["gpus"] for cloud in req["clouds"]]
+
+        def sold_out(pair):
+            gpu, cloud = pair
+            row = stock.get(gpu) or {}
+            keys = ("secure", "community") if cloud == "ALL" else (cloud.lower(),)
+            return not any(_client.in_stock((row.get(key) or {}).get("stockStatus")) for key in keys)
+        return [pair for pair in pairs if not sold_out(pair)] + [pair for pair in pairs if sold_out(pair)]
 
     # ---------------------------------------------------------------- lookup
     def find(self):
@@ -440,14 +459,13 @@ class PodTask:
         """Try each GPU x cloud x data center until a pod exists; never leave two."""
         p = self.p
         centers = p["data_center_ids"] or [None]
-        for gpu in req["gpus"]:
-            for cloud in req["clouds"]:
-                for center in centers:
-                    attempt = dict(gpu=gpu, cloud_type=cloud, data_center=center)
-                    self.attempts.append(attempt)
-                    pod = self.create_one(req, gpu, cloud, center, attempt)
-                    if pod is not None:
-                        return pod
+        for gpu, cloud in self.plan(req):
+            for center in centers:
+                attempt = dict(gpu=gpu, cloud_type=cloud, data_center=center)
+                self.attempts.append(attempt)
+                pod = self.create_one(req, gpu, cloud, center, attempt)
+                if pod is not None:
+                    return pod
         tried = "; ".join("%s/%s%s: %s" % (a["gpu"], a["cloud_type"],
                                            "/" + a["data_center"] if a["data_center"] else "", a["result"])
                           for a in self.attempts)
@@ -472,6 +490,15 @@ class PodTask:
                 return pod
             except _client.CapacityError as exc:
                 attempt["result"] = "no capacity (%s)" % exc
+                return None
+            except _client.UnclearError as exc:
+                # RunPod's generic error, common when capacity is thin: a pod may or may not
+                # have been made. Look for it; if there is none, move on to the next choice.
+                found = _pods.wait_until(self.find_by_name, UNCLEAR_SETTLE_SECONDS, POLL_SECONDS)
+                if found is not None:
+                    attempt["result"] = "created (confirmed by name after: %s)" % exc
+                    return found
+                attempt["result"] = "no pod made (%s)" % exc
                 return None
             except _client.RunPodError as exc:
                 if isinstance(exc, (_client.InvalidValueError, _client.AuthError)):
@@ -627,10 +654,24 @@ class PodTask:
         return self.finish(pod, before)
 
     def resume(self, pod):
+        """podResume for an on-demand pod; podBidResume for a spot pod, which keeps it a spot pod."""
         self.rebooted.add(pod["id"])
+        count = pod.get("gpuCount") or self.p["gpu_count"]
+        bid = None
+        if pod.get("podType") == "INTERRUPTABLE":
+            gpu = (pod.get("machine") or {}).get("gpuTypeId")
+            spot = [price for price in (self.spot_price(gpu, "SECURE"), self.spot_price(gpu, "COMMUNITY")) if price]
+            bid = self.p["bid_per_gpu"] or (max(spot) if spot else None)
+            if bid is None:
+                raise _client.InvalidValueError(
+                    "bid_per_gpu: spot pod %s has no known bid; set bid_per_gpu to resume it" % pod["id"])
         try:
-            self.client.resume_pod(pod["id"], pod.get("gpuCount") or self.p["gpu_count"])
-        except _client.UncertainError:
+            self.client.resume_pod(pod["id"], count, bid_per_gpu=bid)
+        except _client.CapacityError as exc:
+            raise _client.CapacityError(
+                "Pod %s (%s) cannot start now: %s Its volume stays; try again later, or terminate it and "
+                "deploy a new pod (with a network volume the models are kept)." % (pod.get("name"), pod["id"], exc))
+        except (_client.UncertainError, _client.UnclearError):
             current = self.client.get_pod(pod["id"])
             if not current or current.get("desiredStatus") != "RUNNING":
                 raise

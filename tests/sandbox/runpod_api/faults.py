@@ -11,12 +11,16 @@ A rule is a dict, added through ``POST /_sandbox/faults``:
     answer only after a pause (client timeouts).
 ``{"kind": "drop", "count": 1}``
     close the connection without an answer.
+``{"kind": "error", "message": "Something went wrong. ...", "operation": "podResume", "carry_out": false}``
+    answer HTTP 200 with that message in the GraphQL ``errors`` list, as RunPod
+    reports capacity and its own trouble; with ``carry_out`` the change is made
+    first (RunPod's generic error after the pod was created).
 
 ``operation`` (optional) is a root field name; ``count`` (default 1) is how
 many matching requests the rule applies to.
 """
 
-KINDS = ("status", "after", "delay", "drop")
+KINDS = ("status", "after", "delay", "drop", "error")
 
 
 class Faults:

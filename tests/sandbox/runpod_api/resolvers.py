@@ -40,6 +40,9 @@ def root_mutation(world):
     def resume(_info, input):  # pylint: disable=redefined-builtin
         return world.resume(input["podId"], input["gpuCount"])
 
+    def bid_resume(_info, input):  # pylint: disable=redefined-builtin
+        return world.resume(input["podId"], input["gpuCount"], bid_per_gpu=input["bidPerGpu"])
+
     def terminate(_info, input):  # pylint: disable=redefined-builtin
         world.terminate(input["podId"])
 
@@ -68,6 +71,7 @@ def root_mutation(world):
         "podRentInterruptable": rent_interruptable,
         "podStop": stop,
         "podResume": resume,
+        "podBidResume": bid_resume,
         "podTerminate": terminate,
         "saveTemplate": save_template,
         "deleteTemplate": delete_template,

@@ -92,6 +92,12 @@ async def handle_graphql(request):
                                      status=rule["status"], headers=headers)
         elif rule["kind"] == "after":
             after = rule
+        elif rule["kind"] == "error":
+            if rule.get("carry_out"):
+                after = rule
+            else:
+                entry["status"] = "error"
+                return _json_response(_errors(rule["message"]))
 
     world = request.app[WORLD]
     try:
@@ -115,6 +121,9 @@ def _answer(world, document, after, entry):
         payload = {"data": result.data}
         if result.errors:
             payload["errors"] = [_format_error(err) for err in result.errors]
+    if after is not None and after["kind"] == "error":
+        entry["status"] = "error after the change"
+        return _json_response(_errors(after["message"]))
     if after is not None:
         entry["status"] = after["status"]
         return web.json_response(_errors(f"Injected HTTP {after['status']} after the change"),

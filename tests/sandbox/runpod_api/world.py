@@ -247,7 +247,8 @@ class World:
             self.save()
         return self.pod_view(pod)
 
-    def resume(self, pod_id, gpu_count):
+    def resume(self, pod_id, gpu_count, bid_per_gpu=None):
+        """podResume (on demand: a spot pod comes back as an on-demand one) or podBidResume (spot, with a bid)."""
         pod = self._require_pod(pod_id)
         if pod["desiredStatus"] == "RUNNING":
             raise SandboxError("Pod is already running.")
@@ -255,6 +256,10 @@ class World:
         if stock.get(pod["cloudType"], 0) < gpu_count:
             raise SandboxError(RESUME_CAPACITY_ERROR)
         stock[pod["cloudType"]] -= gpu_count
+        row = catalogue.gpu_type(pod["gpuTypeId"])
+        price = row["securePrice"] if pod["cloudType"] == "SECURE" else row["communityPrice"]
+        pod["podType"] = "INTERRUPTABLE" if bid_per_gpu is not None else "RESERVED"
+        pod["costPerHr"] = round((bid_per_gpu if bid_per_gpu is not None else price) * gpu_count, 3)
         pod["gpuCount"] = gpu_count
         pod["desiredStatus"] = "RUNNING"
         pod["publicPorts"] = {}
@@ -309,6 +314,8 @@ class World:
             elif args.get("secureCloud") is False:
                 clouds = ("COMMUNITY",)
             free = max(stock.get(cloud, 0) for cloud in clouds)
+            if args.get("allowedCudaVersions") and stock.get("cuda") not in args["allowedCudaVersions"]:
+                free = 0  # the hosts with this GPU run a driver the CUDA filter excludes
             price = row["securePrice"] if clouds == ("SECURE",) else row["communityPrice"]
             count = args.get("gpuCount") or 1
             return {
@@ -444,7 +451,7 @@ def _runtime_port(key, public):
 
 def _stock_status(free, count):
     if free < count:
-        return None
+        return "None"  # RunPod answers null or the string "None" when sold out
     if free < 3:
         return "Low"
     if free < 10:

@@ -34,8 +34,31 @@ def test_round_trip_of_every_pod_call(client):
 def test_gpu_types_carry_stock_per_cloud(client, sandbox):
     sandbox.set_stock("NVIDIA L40S", "SECURE", 0)
     gpus = {g["id"]: g for g in client.gpu_types()}
-    assert gpus["NVIDIA L40S"]["secure"]["stockStatus"] is None
+    assert not _client.in_stock(gpus["NVIDIA L40S"]["secure"]["stockStatus"])  # null or "None": sold out
     assert gpus["NVIDIA L40S"]["community"]["stockStatus"] == "High"
+
+
+def test_gpu_stock_respects_the_cuda_filter_a_create_uses(client, sandbox):
+    sandbox.set_stock("NVIDIA A40", "ALL", cuda="12.4")  # hosts with an older driver
+    filtered = {g["id"]: g for g in client.gpu_types(1, ["12.8", "12.9"])}
+    assert not _client.in_stock(filtered["NVIDIA A40"]["secure"]["stockStatus"])
+    unfiltered = {g["id"]: g for g in client.gpu_types(1)}
+    assert _client.in_stock(unfiltered["NVIDIA A40"]["secure"]["stockStatus"])
+
+
+@pytest.mark.parametrize("status, expected", [(None, False), ("None", False), ("", False), ("Low", True),
+                                              ("Medium", True), ("High", True)])
+def test_stock_status_null_and_none_mean_sold_out(status, expected):
+    assert _client.in_stock(status) is expected
+
+
+def test_the_sandbox_schema_requires_what_runpods_does(client):
+    """saveTemplate without dockerArgs/env/volumeInGb, lowestPrice without gpuCount, podBidResume without a bid."""
+    for text in ('mutation { saveTemplate(input: {name: "t", imageName: "i", containerDiskInGb: 5}) { id } }',
+                 "query { gpuTypes { lowestPrice(input: {secureCloud: true}) { stockStatus } } }",
+                 'mutation { podBidResume(input: {podId: "p", gpuCount: 1}) { id } }'):
+        with pytest.raises(_client.RunPodError):
+            client.query(text)
 
 
 @pytest.mark.parametrize("value", [

@@ -62,9 +62,13 @@ def test_stop_restart_start_and_terminate(sandbox):
     assert pod({"state": "absent"})["changed"] is False
 
 
+CAPACITY = "There are no longer any instances available with the requested specifications. Please refresh and try again."
+UNCLEAR = "Something went wrong. Please try again later or contact support."
+
+
 def test_failover_walks_gpus_then_cloud_types(sandbox):
-    sandbox.set_stock("NVIDIA A40", "ALL", 0)
-    sandbox.set_stock("NVIDIA L40S", "SECURE", 0)
+    # The listing shows stock but RunPod refuses (users report the listing is no promise).
+    sandbox.fault(kind="error", message=CAPACITY, operation="podFindAndDeployOnDemand", count=3)
     created = pod({"gpu": ["A40", "L40S"], "cloud_type": ["SECURE", "COMMUNITY"]})
     results = [(a["gpu"], a["cloud_type"], a["result"].split(" (")[0]) for a in created["attempts"]]
     assert results == [
@@ -74,6 +78,81 @@ def test_failover_walks_gpus_then_cloud_types(sandbox):
         ("NVIDIA L40S", "COMMUNITY", "created"),
     ]
     assert created["pod"]["gpu_type_id"] == "NVIDIA L40S"
+
+
+def test_what_runpod_lists_as_sold_out_is_tried_last(sandbox):
+    sandbox.set_stock("NVIDIA A40", "SECURE", 0)
+    sandbox.set_stock("NVIDIA L40S", "ALL", 0)
+    created = pod({"gpu": ["L40S", "A40"], "cloud_type": ["SECURE", "COMMUNITY"]})
+    assert [(a["gpu"], a["cloud_type"]) for a in created["attempts"]] == [("NVIDIA A40", "COMMUNITY")]
+    assert created["pod"]["gpu_type_id"] == "NVIDIA A40"
+
+
+@pytest.mark.parametrize("message", [
+    CAPACITY,  # runpod/runpodctl#189, mlabonne/llm-autoeval#3
+    "There are no longer any instances available with the request specifications. Please try again later.",
+    "There are no longer any instances available with enough disk space.",  # runpod/runpod-python#297
+    "There are not enough free GPUs on the host machine to start this pod.",  # runpod/runpod-python#168
+    "This machine does not have the resources to deploy this pod.",  # fast-stable-diffusion#2484
+])
+def test_every_capacity_text_moves_failover_on(sandbox, message):
+    sandbox.fault(kind="error", message=message, operation="podFindAndDeployOnDemand")
+    created = pod({"gpu": ["A40"], "cloud_type": ["SECURE", "COMMUNITY"]})
+    assert not created.get("failed"), created.get("msg")
+    assert [a["result"].split(" (")[0] for a in created["attempts"]] == ["no capacity", "created"]
+    assert names(sandbox) == ["fac-test"]
+
+
+def test_runpods_generic_error_without_a_pod_moves_on(sandbox):
+    sandbox.fault(kind="error", message=UNCLEAR, operation="podFindAndDeployOnDemand")
+    created = pod({"gpu": ["A40"], "cloud_type": ["SECURE", "COMMUNITY"]})
+    assert not created.get("failed"), created.get("msg")
+    assert [a["result"].split(" (")[0] for a in created["attempts"]] == ["no pod made", "created"]
+    assert created["attempts"][1]["cloud_type"] == "COMMUNITY" and names(sandbox) == ["fac-test"]
+
+
+def test_runpods_generic_error_after_the_pod_was_made_keeps_that_pod(sandbox):
+    sandbox.fault(kind="error", message=UNCLEAR, operation="podFindAndDeployOnDemand", carry_out=True)
+    created = pod({"gpu": ["A40"], "cloud_type": ["SECURE", "COMMUNITY"]})
+    assert not created.get("failed"), created.get("msg")
+    assert created["attempts"][0]["result"].startswith("created (confirmed by name")
+    assert len(created["attempts"]) == 1 and names(sandbox) == ["fac-test"]
+
+
+def test_a_spot_pod_resumes_as_a_spot_pod_and_on_demand_as_on_demand(sandbox):
+    spot = pod({"name": "fac-spot", "interruptible": True})
+    assert sandbox.pods()[0]["podType"] == "INTERRUPTABLE"
+    assert pod({"name": "fac-spot", "state": "stopped"})["changed"] is True
+    assert pod({"name": "fac-spot", "state": "running", "bid_per_gpu": 0.3})["changed"] is True
+    resumed = [p for p in sandbox.pods() if p["id"] == spot["id"]][0]
+    assert resumed["podType"] == "INTERRUPTABLE" and resumed["costPerHr"] == 0.3
+    sent = [entry["operations"] for entry in sandbox.requests() if "podBidResume" in entry["operations"]]
+    assert sent == [["podBidResume"]]
+
+    pod({"name": "fac-od"})
+    pod({"name": "fac-od", "state": "stopped"})
+    pod({"name": "fac-od", "state": "running"})
+    assert [p["podType"] for p in sandbox.pods() if p["name"] == "fac-od"] == ["RESERVED"]
+
+
+def test_a_resume_refused_for_capacity_says_what_to_do(sandbox):
+    pod()
+    pod({"state": "stopped"})
+    sandbox.set_stock("NVIDIA A40", "ALL", 0)
+    result = pod({"state": "running"})
+    assert result["failed"] is True and "\n" not in result["msg"]
+    assert "cannot start now" in result["msg"] and "not enough free GPUs" in result["msg"]
+    assert "try again later" in result["msg"]
+
+
+def test_terminating_a_pod_that_goes_meanwhile_succeeds_whatever_the_text(sandbox):
+    pod()
+    sandbox.fault(kind="error", message="This pod has already been terminated.", operation="podTerminate",
+                  carry_out=True)
+    result = pod({"state": "absent"})
+    assert not result.get("failed"), result.get("msg")
+    assert sandbox.pods() == []
+    assert pod({"state": "absent"})["changed"] is False
 
 
 def test_no_capacity_anywhere_is_one_line_listing_every_try(sandbox):
