@@ -70,7 +70,7 @@ sanity: venv
 # ansible-test sanity on the built artifact, installed as users install it.
 sanity-built: dist
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	$(BIN)/ansible-galaxy collection install dist/funaudiochat-runpod.tar.gz -p "$$tmp" >/dev/null && \
+	$(BIN)/ansible-galaxy collection install --force dist/funaudiochat-runpod.tar.gz -p "$$tmp" >/dev/null && \
 	SANITY_SOURCE="$$tmp/ansible_collections/funaudiochat/runpod" VENV=$(CURDIR)/$(VENV) bash scripts/ansible-test-sanity.sh
 
 dist: venv

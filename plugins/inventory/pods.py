@@ -46,7 +46,7 @@ options:
     type: int
     default: 30
   statuses:
-    description: Pod states to include. Terminated pods never appear.
+    description: Pod states to include, V(RUNNING) and V(EXITED) (stopped). Terminated pods never appear.
     type: list
     elements: str
     default: [RUNNING]
@@ -131,11 +131,16 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _client
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _ssh
+from ansible_collections.funaudiochat.runpod.plugins.module_utils._checks import check_ranges
 
 # Pod fields kept in the cache; env values are dropped (they may hold secrets).
 _SAFE_FIELDS = ("id", "name", "desiredStatus", "imageName", "costPerHr", "gpuCount", "podType",
                 "containerDiskInGb", "volumeInGb", "volumeMountPath", "templateId", "networkVolumeId",
                 "ports", "machine", "runtime")
+
+
+# The desiredStatus values of a pod that exists: running, or stopped (EXITED). Terminated pods never appear.
+STATUSES = ("RUNNING", "EXITED")
 
 
 def _slug(text):
@@ -153,6 +158,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
+        self._check_options()
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option("cache") and cache
         update_cache = self.get_option("cache") and not cache
@@ -167,6 +173,19 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if update_cache:
             self._cache[cache_key] = pods
         self._populate(pods)
+
+    def _check_options(self):
+        """Bad settings fail in one line before RunPod is asked anything."""
+        problem = check_ranges(dict((name, self.get_option(name)) for name in ("api_timeout", "ssh_private_port")),
+                               dict(api_timeout=(1, 3600), ssh_private_port=(1, 65535)))
+        unknown = [status for status in self.get_option("statuses") if str(status).upper() not in STATUSES]
+        if unknown:
+            problem = "statuses: %r is not a pod status; use %s" % (unknown[0], ", ".join(STATUSES))
+        base_url = self.get_option("api_base_url")
+        if base_url and not str(base_url).startswith(("https://", "http://")):
+            problem = "api_base_url: %r is not an http(s) URL" % str(base_url)[:60]
+        if problem:
+            raise AnsibleParserError("%s: %s" % (self.NAME, problem))
 
     # ------------------------------------------------------------------ API
     def _api_key(self):

@@ -10,6 +10,7 @@ __metaclass__ = type
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _client
+from ansible_collections.funaudiochat.runpod.plugins.module_utils._checks import check_ranges
 
 AUTH_ARGUMENT_SPEC = dict(
     api_key=dict(type="str", no_log=True, fallback=(env_fallback, [_client.API_KEY_ENV])),
@@ -19,15 +20,26 @@ AUTH_ARGUMENT_SPEC = dict(
 )
 
 
+# Bounds of numeric options, checked before anything is sent: (lowest, highest or None).
+AUTH_RANGES = dict(api_timeout=(1, 3600), api_retry_deadline=(0, 86400))
+
+
 class RunPodModule:
-    """Wraps AnsibleModule: merges the auth options, builds the client on first use,
+    """Wraps AnsibleModule: merges the auth options, checks numeric bounds, builds the client on first use,
     and turns any ``_client.RunPodError`` into one ``fail_json`` line."""
 
-    def __init__(self, argument_spec, **kwargs):
+    def __init__(self, argument_spec, ranges=None, **kwargs):
         spec = dict(AUTH_ARGUMENT_SPEC)
         spec.update(argument_spec)
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.module.params
+        problem = check_ranges(self.params, dict(AUTH_RANGES, **(ranges or {})))
+        if problem:
+            self.module.fail_json(msg=problem)
+        base_url = self.params["api_base_url"]
+        if base_url and not str(base_url).startswith(("https://", "http://")):
+            self.module.fail_json(msg="api_base_url: %r is not an http(s) URL; leave it unset for RunPod's API"
+                                  % str(base_url)[:60])
         missing = _client.sdk_missing()
         if missing:
             self.module.fail_json(msg=missing_required_lib(missing[0]), exception=str(missing[1]))

@@ -50,7 +50,8 @@ def resolve_gpus(requested, catalogue, min_vram_gb=0, option="gpu"):
     InvalidValueError with the names that would work.
     """
     if isinstance(requested, str):
-        requested = [item for item in requested.split(",") if item.strip()]
+        requested = requested.split(",")
+    requested = [item for item in requested or [] if str(item).strip()]  # -e gpu= names none
     by_id = dict((gpu["id"], gpu) for gpu in catalogue)
     by_display = dict((_key(gpu.get("displayName") or ""), gpu["id"]) for gpu in catalogue)
     resolved = []

@@ -165,6 +165,7 @@ def main():
             allowed_cuda_versions=dict(type="list", elements="str", default=["12.8", "12.9", "13.0"]),
             in_stock=dict(type="bool", default=False),
         ),
+        ranges=dict(min_vram_gb=(0, 1024), max_price=(0.0, 1000), gpu_count=(1, 8)),
         supports_check_mode=True,
     )
     rp.run(run)

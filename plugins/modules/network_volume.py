@@ -145,6 +145,7 @@ def main():
             size_gb=dict(type="int"),
             data_center_id=dict(type="str"),
         ),
+        ranges=dict(size_gb=(1, 100000)),
         supports_check_mode=True,
     )
     rp.run(run)

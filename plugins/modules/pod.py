@@ -347,6 +347,10 @@ ARGUMENT_SPEC = dict(
     terminate_on_failure=dict(type="bool", default=False),
 )
 
+# Checked before anything is sent. RunPod pods have 1 to 8 GPUs; disks are whole GB.
+RANGES = dict(gpu_count=(1, 8), min_vram_gb=(0, 1024), container_disk_gb=(1, 10000), volume_gb=(0, 100000),
+              bid_per_gpu=(0.001, 100), wait_timeout=(1, 86400), ssh_private_port=(1, 65535))
+
 POLL_SECONDS = 2.0
 SETTLE_SECONDS = 30  # how long an unanswered create is given to show up by name
 UNCLEAR_SETTLE_SECONDS = 6  # after RunPod's generic "Something went wrong", how long to look for the pod
@@ -735,6 +739,7 @@ def _predicted(p, req):
 def main():
     rp = RunPodModule(
         ARGUMENT_SPEC,
+        ranges=RANGES,
         supports_check_mode=True,
         required_one_of=[("name", "id")],
         mutually_exclusive=[("ssh_public_key", "ssh_public_key_file")],

@@ -99,6 +99,7 @@ def main():
             status=dict(type="list", elements="str", default=[]),
             ssh_private_port=dict(type="int", default=22),
         ),
+        ranges=dict(ssh_private_port=(1, 65535)),
         supports_check_mode=True,
     )
     if rp.params["id"]:

@@ -194,6 +194,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _probe
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import s2s
+from ansible_collections.funaudiochat.runpod.plugins.module_utils._checks import check_ranges
 
 
 def main():
@@ -219,6 +220,10 @@ def main():
     if not s2s.HAS_S2S_DEPS:
         module.fail_json(msg=missing_required_lib("numpy, sphn and websockets"), exception=s2s.S2S_IMPORT_ERROR)
     p = module.params
+    problem = check_ranges(p, dict(port=(1, 65535), connect_timeout=(1, 3600), reply_timeout=(1, 3600),
+                                   idle_seconds=(0.1, 60), min_dbfs=(-120, 0)))
+    if problem:
+        module.fail_json(msg=problem)
     url = p["url"] or "ws://%s:%d/%s" % (p["host"], p["port"], p["path"].lstrip("/"))
     if not url.startswith(("ws://", "wss://")):
         module.fail_json(msg="url: %r is not a websocket URL; use ws://HOST:PORT/api/chat" % url)

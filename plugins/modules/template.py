@@ -198,6 +198,7 @@ def main():
             ports=dict(type="raw", default=["22/tcp"]),
             env=dict(type="dict", default={}, no_log=True),
         ),
+        ranges=dict(container_disk_gb=(1, 10000), volume_gb=(0, 100000)),
         supports_check_mode=True,
     )
     rp.run(run)
