@@ -45,6 +45,14 @@ options:
     description: Seconds to wait for the API's answer before retrying.
     type: int
     default: 30
+  api_retry_deadline:
+    description:
+      - Seconds to keep retrying when RunPod does not answer (429, 5xx, timeouts, dropped connections).
+      - When it still has not answered and O(cache) is on, the last cached inventory is used, with a warning;
+        without a cache the inventory fails saying RunPod is unreachable.
+    type: int
+    default: 120
+    version_added: 0.2.0
   statuses:
     description: Pod states to include, V(RUNNING) and V(EXITED) (stopped). Terminated pods never appear.
     type: list
@@ -143,6 +151,10 @@ _SAFE_FIELDS = ("id", "name", "desiredStatus", "imageName", "costPerHr", "gpuCou
 STATUSES = ("RUNNING", "EXITED")
 
 
+class RunPodUnreachable(AnsibleParserError):
+    """The API did not answer (timeouts, dropped connections, 5xx) until the retry deadline."""
+
+
 def _slug(text):
     return re.sub(r"[^A-Za-z0-9_]", "_", str(text or "unknown")).lower()
 
@@ -169,15 +181,31 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             except KeyError:
                 update_cache = True
         if pods is None:
-            pods = self._fetch()
+            try:
+                pods = self._fetch()
+            except RunPodUnreachable as exc:
+                pods = self._cached_after_failure(cache_key, exc)
+                update_cache = False
         if update_cache:
             self._cache[cache_key] = pods
         self._populate(pods)
 
+    def _cached_after_failure(self, cache_key, exc):
+        """RunPod did not answer: the last cached pods when a cache is configured, else the error."""
+        if not self.get_option("cache"):
+            raise exc
+        try:
+            pods = self._cache[cache_key]
+        except KeyError:
+            raise AnsibleParserError("%s; no cached inventory to fall back to yet" % exc)
+        self.display.warning("%s; using the cached inventory (its pods and ports may be out of date)" % exc)
+        return pods
+
     def _check_options(self):
         """Bad settings fail in one line before RunPod is asked anything."""
-        problem = check_ranges(dict((name, self.get_option(name)) for name in ("api_timeout", "ssh_private_port")),
-                               dict(api_timeout=(1, 3600), ssh_private_port=(1, 65535)))
+        problem = check_ranges(dict((name, self.get_option(name))
+                                    for name in ("api_timeout", "api_retry_deadline", "ssh_private_port")),
+                               dict(api_timeout=(1, 3600), api_retry_deadline=(0, 86400), ssh_private_port=(1, 65535)))
         unknown = [status for status in self.get_option("statuses") if str(status).upper() not in STATUSES]
         if unknown:
             problem = "statuses: %r is not a pod status; use %s" % (unknown[0], ", ".join(STATUSES))
@@ -201,8 +229,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                % (self.NAME, missing[0], missing[1]))
         try:
             client = _client.Client(self._api_key(), base_url=self.get_option("api_base_url"),
-                                    timeout=self.get_option("api_timeout"))
+                                    timeout=self.get_option("api_timeout"),
+                                    retry_deadline=self.get_option("api_retry_deadline"))
             pods = client.list_pods()
+        except _client.TransientError as exc:
+            raise RunPodUnreachable("%s: RunPod is unreachable: %s" % (self.NAME, exc))
         except _client.RunPodError as exc:
             raise AnsibleParserError("%s: %s" % (self.NAME, exc))
         return [self._safe(pod) for pod in pods]

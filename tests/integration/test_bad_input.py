@@ -149,4 +149,3 @@ def test_deploy_refuses_bad_variables_before_creating_anything(sandbox, variable
     failed = [line for line in out.splitlines() if "FAILED!" in line or "[ERROR]" in line]
     assert failed and words in out, out[-2000:]
     _nothing_changed(sandbox)
-

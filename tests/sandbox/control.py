@@ -134,3 +134,7 @@ class ModelHub(SandboxProcess):
 
     def cut_next_download(self, after_bytes):
         return self.admin("POST", "faults", {"kind": "cut", "after_bytes": after_bytes})
+
+    def fail_next(self, count, status=503):
+        """The next ``count`` repo requests answer HTTP ``status``."""
+        return self.admin("POST", "faults", {"kind": "status", "status": status, "count": count})

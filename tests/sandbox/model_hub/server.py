@@ -14,7 +14,8 @@ Errors carry the Hub's ``X-Error-Code`` (RepoNotFound, RevisionNotFound,
 EntryNotFound, GatedRepo) so huggingface_hub raises its own exceptions. With
 a token configured every repo is gated: requests need ``Authorization:
 Bearer <token>``. Admin calls under ``/_sandbox/``: ``health``, ``stats``
-(bytes and requests served), ``faults`` (``{"kind": "cut", "after_bytes": N}``
+(bytes and requests served), ``faults`` (``{"kind": "status", "status": 503, "count": N}``: the next N
+repo requests fail with that status; ``{"kind": "cut", "after_bytes": N}``
 drops the next file download after N bytes).
 """
 
@@ -42,6 +43,10 @@ def _repo(request):
     repo = request.app[REPOS].get(repo_id)
     if repo is None:
         return None, _error(404, "RepoNotFound", "Repository Not Found for url: %s." % request.url)
+    failing = _take(request.app[FAULTS], "status")
+    if failing is not None:
+        return None, _error(failing.get("status", 503), "ServiceUnavailable", "Injected HTTP %s"
+                            % failing.get("status", 503))
     token = request.app[TOKEN]
     if token and request.headers.get("Authorization") != "Bearer " + token:
         return None, _error(401, "GatedRepo", "Access to model %s is restricted. You must have access to it "
@@ -143,13 +148,19 @@ async def resolve(request):
     return response
 
 
-def _take_cut(faults):
+def _take(faults, kind):
+    """Consume one use of the first rule of this kind; the rule, or None."""
     for rule in faults:
-        if rule.get("kind") == "cut" and rule.get("count", 1) > 0:
+        if rule.get("kind") == kind and rule.get("count", 1) > 0:
             rule["count"] = rule.get("count", 1) - 1
             faults[:] = [r for r in faults if r.get("count", 1) > 0]
-            return int(rule.get("after_bytes", 0))
+            return rule
     return None
+
+
+def _take_cut(faults):
+    rule = _take(faults, "cut")
+    return None if rule is None else int(rule.get("after_bytes", 0))
 
 
 async def admin_health(_request):
@@ -169,8 +180,8 @@ async def admin_stats_clear(request):
 
 async def admin_faults(request):
     rule = await request.json()
-    if rule.get("kind") != "cut":
-        return web.json_response({"error": 'fault kind must be "cut"'}, status=400)
+    if rule.get("kind") not in ("cut", "status"):
+        return web.json_response({"error": 'fault kind must be "cut" or "status"'}, status=400)
     rule.setdefault("count", 1)
     request.app[FAULTS].append(rule)
     return web.json_response({"ok": True, "rule": rule})
