@@ -81,6 +81,14 @@ def _plain(value):
     return None if value is None else str(value)
 
 
+def _cause(data):
+    """The message that names why a task failed; for a loop, the first failed item's, not the summary."""
+    for item in data.get("results") or []:
+        if isinstance(item, dict) and item.get("failed") and item.get("msg"):
+            return item["msg"]
+    return data.get("msg") or "the task failed"
+
+
 def _stage(task):
     """The stage a task belongs to: its role (without the collection prefix), or pod / verify."""
     action = task.action
@@ -143,8 +151,7 @@ class CallbackModule(CallbackBase):
         self._host_vars(entry, result._host)  # pylint: disable=protected-access
         entry["stages"][stage] = entry["stages"].get(stage, 0.0) + elapsed
         if outcome == "failed":
-            entry["stopped_at"] = {"stage": stage, "task": task.name or task.get_name(),
-                                   "msg": data.get("msg") or "the task failed"}
+            entry["stopped_at"] = {"stage": stage, "task": task.name or task.get_name(), "msg": _cause(data)}
         elif outcome == "unreachable":
             entry["stopped_at"] = {"stage": stage, "task": task.name or task.get_name(),
                                    "msg": "unreachable: %s" % (data.get("msg") or "SSH failed")}
@@ -170,8 +177,7 @@ class CallbackModule(CallbackBase):
             if pod.get(key) is not None:
                 entry["pod"][key] = _plain(pod[key])
         if outcome == "failed":
-            entry["stopped_at"] = {"stage": "pod", "task": task.name or task.get_name(),
-                                   "msg": data.get("msg") or "the pod task failed"}
+            entry["stopped_at"] = {"stage": "pod", "task": task.name or task.get_name(), "msg": _cause(data)}
 
     @staticmethod
     def _host_vars(entry, host):

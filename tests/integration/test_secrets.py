@@ -1,0 +1,86 @@
+"""The RunPod key and the HF token never show up: not in output at -vvvv, not in the report, the inventory
+(hostvars and its cache), nor on the pod (files, command lines, environments). The RunPod key never
+reaches a pod at all.
+
+deploy.yml runs at -vvvv against a gated model hub (every repo needs the token), so the token is really
+used; then every output, every file the run wrote and the whole pod are searched for both secrets.
+"""
+
+import os
+import secrets
+import subprocess
+
+import pytest
+
+from tests.helpers import ANSIBLE_BIN, REPO_ROOT, ansible_env, run_module, ssh
+from tests.sandbox.control import ModelHub
+from tests.sandbox.stack import POD_HOST
+
+NAME = "fac-secrets"
+
+
+@pytest.fixture
+def gated_hub():
+    token = "hf_" + secrets.token_hex(16)
+    with ModelHub(token=token, extra_args=["--host", "0.0.0.0"]) as hub:
+        yield hub
+
+
+def test_no_secret_in_any_output_file_or_process(sandbox_stack, gated_hub, tmp_path):
+    env = sandbox_stack.env()
+    api_key, hf_token = env["RUNPOD_API_KEY"], gated_hub.token
+    report = tmp_path / "report.json"
+    cache = tmp_path / "inventory-cache"
+    env.update(FUNAUDIOCHAT_S2S_REPORT=str(report), HF_TOKEN=hf_token)
+    pod_hub = gated_hub.url.replace("127.0.0.1", POD_HOST, 1)
+    role_vars = sandbox_stack.role_vars_file
+    try:
+        deploy = subprocess.run(
+            [os.path.join(ANSIBLE_BIN, "ansible-playbook"), "playbooks/deploy.yml", "-vvvv", "-e", "gpu=A40",
+             "-e", "pod_name=%s" % NAME, "-e", "volume_gb=20", "-e", "@" + role_vars,
+             "-e", "models_hf_endpoint=%s" % pod_hub, "-e", "ssh_public_key_file=%s" % env["SANDBOX_SSH_PUBLIC_KEY_FILE"]],
+            capture_output=True, text=True, cwd=REPO_ROOT, env=ansible_env(env), timeout=1800, check=False)
+        assert deploy.returncode == 0, deploy.stdout[-4000:] + deploy.stderr[-2000:]
+        assert gated_hub.stats()["bytes_sent"] > 0  # the token was really used to download
+
+        config = tmp_path / "cached.runpod.yml"
+        config.write_text("plugin: funaudiochat.runpod.pods\nname_prefix: fac-\ncache: true\n"
+                          "cache_plugin: ansible.builtin.jsonfile\ncache_connection: %s\n" % cache)
+        inventory = subprocess.run([os.path.join(ANSIBLE_BIN, "ansible-inventory"), "-i", str(config), "--list",
+                                    "-vvvv"], capture_output=True, text=True, cwd=REPO_ROOT,
+                                   env=ansible_env(env), timeout=300, check=False)
+        assert inventory.returncode == 0 and NAME in inventory.stdout, inventory.stderr[-2000:]
+
+        texts = {"deploy stdout": deploy.stdout, "deploy stderr": deploy.stderr, "report": report.read_text(),
+                 "inventory stdout": inventory.stdout, "inventory stderr": inventory.stderr}
+        for path in cache.rglob("*"):
+            if path.is_file():
+                texts["inventory cache %s" % path.name] = path.read_text()
+        found = [(where, name) for where, text in texts.items()
+                 for name, secret in (("RunPod key", api_key), ("HF token", hf_token)) if secret in text]
+        assert found == [], found
+        assert "fac-secrets: PASSED" in deploy.stdout  # the report was there to be searched
+
+        host, port = _endpoint(env)
+        key = env["SANDBOX_SSH_KEY"]
+        # Every file on the pod (container disk and volume), every process's command line and environment.
+        # The secrets reach the search through stdin, so no command line of the search itself holds them.
+        search = ('read -r a; read -r b; grep -rlsF -e "$a" -e "$b" / --exclude-dir=proc --exclude-dir=sys '
+                  "--exclude-dir=dev; for p in /proc/[0-9]*; do cat $p/cmdline $p/environ 2>/dev/null "
+                  "| tr '\\0' '\\n' | grep -qF -e \"$a\" -e \"$b\" && echo \"process $(basename $p)\"; done; true")
+        on_pod = subprocess.run(
+            ["ssh", "-i", key, "-p", str(port), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+             "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "root@%s" % host, search],
+            input="%s\n%s\n" % (api_key, hf_token), capture_output=True, text=True, timeout=600, check=False)
+        assert on_pod.returncode == 0, on_pod.stderr
+        assert on_pod.stdout.strip() == "", on_pod.stdout
+        server = ssh(host, port, key, "ps -eo args | grep -F web_demo.server.server | grep -v grep")
+        assert "--model-path" in server.stdout  # the server was running while the pod was searched
+    finally:
+        run_module("pod", {"name": NAME, "state": "absent"}, env=env)
+
+
+def _endpoint(env):
+    pods = run_module("pod_info", {"name": NAME}, env=env)["pods"]
+    assert len(pods) == 1
+    return pods[0]["ssh_host"], pods[0]["ssh_port"]
