@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from tests.helpers import ANSIBLE_BIN, REPO_ROOT, ansible_env, run_module, run_playbook, ssh
+from tests.helpers import ANSIBLE_BIN, REPO_ROOT, ansible_env, run_module, ssh
 from tests.sandbox import podman
 from tests.sandbox.control import ModelHub
 from tests.sandbox.runpod_api.podman_backend import container_name
@@ -186,5 +186,3 @@ def test_interrupted_mid_download_and_run_again(sandbox_stack, tmp_path):
         assert first > 0 and kept, (first, kept)
         assert not kept & fetched, (kept, fetched)  # files finished before the interrupt were not fetched again
     passes(sandbox_stack, tmp_path)  # back to the sandbox's own hub
-
-
