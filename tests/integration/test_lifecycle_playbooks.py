@@ -135,3 +135,16 @@ def test_template_playbook_converges_and_removes(sandbox):
     made = dict(task_results(real))["Create or update the template"]["template"]
     assert made["name"] == "fac-tpl" and made["id"]
     converge("playbooks/template.yml", {"template_name": "fac-tpl", "state": "absent"})
+
+
+def test_deploy_with_a_network_volume_creates_it_once_and_mounts_it(sandbox):
+    extra = deploy_vars(sandbox, pod_name="fac-nv", gpu="A40", wait_timeout=60, network_volume="fac-models",
+                        network_volume_gb=20, network_volume_data_center="EU-RO-1")
+    rc, real, err = run_playbook("playbooks/deploy.yml", extra, tags="pod")
+    assert rc == 0, err
+    volume = dict(task_results(real))["Create or reuse the network volume for the models"]["volume"]
+    pod = [p for p in sandbox.pods() if p["name"] == "fac-nv"][0]
+    assert pod["networkVolumeId"] == volume["id"] and pod["volumeMountPath"] == "/workspace"
+    assert pod["machine"]["dataCenterId"] == "EU-RO-1"  # placed where the volume is
+    rc, again, err = run_playbook("playbooks/deploy.yml", extra, tags="pod")
+    assert rc == 0 and stats(again)["changed"] == 0, err
