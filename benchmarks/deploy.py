@@ -52,18 +52,20 @@ def _run(cmd, env):
     return elapsed, proc.stdout
 
 
+def _report(path):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)["fac-bench"]
+
+
 def _measure(stack, env, tmp):
     report = os.path.join(tmp, "report.json")
-    deploy = [os.path.join(BIN, "ansible-playbook"), "playbooks/deploy.yml", "-e", "gpu=A40",
-              "-e", "pod_name=fac-bench", "-e", "volume_gb=20",
-              "-e", "ssh_public_key_file=%s" % env["SANDBOX_SSH_PUBLIC_KEY_FILE"], "-e", "@" + stack.role_vars_file]
+    deploy = [os.path.join(BIN, "ansible-playbook"), "playbooks/deploy.yml",
+              "-e", json.dumps(stack.deploy_vars(gpu="A40", pod_name="fac-bench", volume_gb=20))]
     env = dict(env, FUNAUDIOCHAT_S2S_REPORT=report)
     first, _out = _run(deploy, env)
-    with open(report, encoding="utf-8") as handle:
-        stages = json.load(handle)["fac-bench"]["stages"]
+    stages = _report(report)["stages"]
     second, _out = _run(deploy, env)
-    with open(report, encoding="utf-8") as handle:
-        entry = json.load(handle)["fac-bench"]
+    entry = _report(report)
     print("deploy.yml: first %.1fs (%s), second %.1fs: second / first = %.3f"
           % (first, ", ".join("%s %.0fs" % (stage, stages[stage]) for stage in STAGES if stage in stages),
              second, second / first))

@@ -116,13 +116,18 @@ def unwrap_unsafe(value):
     return value
 
 
-def ssh(host, port, key, command, timeout=60):
-    """Run a command on a pod as root over real SSH; returns the CompletedProcess."""
+def ssh(host, port, key, command, timeout=60, stdin=None):
+    """Run a command on a pod as root over real SSH (``stdin`` fed to it); returns the CompletedProcess."""
     return subprocess.run(
         ["ssh", "-i", key, "-p", str(port), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
          "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5",
          "root@%s" % host, command],
-        capture_output=True, text=True, timeout=timeout, check=False)
+        input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def pod_stage_vars(sandbox, **extra):
+    """deploy.yml's variables for its pod stage on the memory sandbox (whose pods trust this session's key)."""
+    return dict(extra, ssh_public_key_file=sandbox.public_key_file)
 
 
 def wait_for_ssh(host, port, key, timeout=60):

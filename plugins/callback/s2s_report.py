@@ -81,6 +81,10 @@ def _plain(value):
     return None if value is None else str(value)
 
 
+def _stopped(stage, task, msg):
+    return {"stage": stage, "task": task.name or task.get_name(), "msg": msg}
+
+
 def _cause(data):
     """The message that names why a task failed; for a loop, the first failed item's, not the summary."""
     for item in data.get("results") or []:
@@ -121,8 +125,7 @@ class CallbackModule(CallbackBase):
 
     def _entry(self, name):
         if name not in self.hosts:
-            self.hosts[name] = {"pod": {"name": name}, "stages": {}, "check": None, "stopped_at": None,
-                                "seen": False}
+            self.hosts[name] = {"pod": {"name": name}, "stages": {}, "check": None, "stopped_at": None}
         return self.hosts[name]
 
     # ------------------------------------------------------------ events
@@ -151,11 +154,10 @@ class CallbackModule(CallbackBase):
         self._host_vars(entry, result._host)  # pylint: disable=protected-access
         entry["stages"][stage] = entry["stages"].get(stage, 0.0) + elapsed
         if outcome == "failed":
-            entry["stopped_at"] = {"stage": stage, "task": task.name or task.get_name(), "msg": _cause(data)}
+            entry["stopped_at"] = _stopped(stage, task, _cause(data))
         elif outcome == "unreachable":
-            entry["stopped_at"] = {"stage": stage, "task": task.name or task.get_name(),
-                                   "msg": "unreachable: %s" % (data.get("msg") or "SSH failed")}
-        elif entry["stopped_at"] is not None:
+            entry["stopped_at"] = _stopped(stage, task, "unreachable: %s" % (data.get("msg") or "SSH failed"))
+        else:
             entry["stopped_at"] = None  # a rescue block took over; a later failure sets it again
         if task.action in CHECK_ACTIONS and outcome != "skipped":
             self._record_check(entry, task, data, outcome == "failed")
@@ -170,18 +172,16 @@ class CallbackModule(CallbackBase):
         if not name:
             return
         entry = self._entry(name)
-        entry["seen"] = True
         entry["stages"]["pod"] = entry["stages"].get("pod", 0.0) + self.pending_pod_seconds
         self.pending_pod_seconds = 0.0
         for key in ("id", "gpu", "gpu_count", "cost_per_hr", "ssh_host", "ssh_port"):
             if pod.get(key) is not None:
                 entry["pod"][key] = _plain(pod[key])
         if outcome == "failed":
-            entry["stopped_at"] = {"stage": "pod", "task": task.name or task.get_name(), "msg": _cause(data)}
+            entry["stopped_at"] = _stopped("pod", task, _cause(data))
 
     @staticmethod
     def _host_vars(entry, host):
-        entry["seen"] = True
         values = getattr(host, "vars", {}) or {}
         for key, var in HOST_VARS:
             if entry["pod"].get(key) is None and values.get(var) is not None:
@@ -214,8 +214,6 @@ class CallbackModule(CallbackBase):
         run_seconds = time.time() - self.started
         report = {}
         for host, entry in sorted(self.hosts.items()):
-            if not entry["seen"]:
-                continue
             check = entry["check"]
             if entry["stopped_at"] is not None:
                 verdict, passed = "FAILED at %s" % entry["stopped_at"]["stage"].replace("_", " "), False

@@ -27,11 +27,9 @@ def _server(pod, probes, port):
 def pod_table(pods, probes=None, server_port=8002):
     """Lines of a table: a header, then one row per pod (name, id, status, GPU, cost, SSH, URL, server)."""
     port = str(server_port)
-    by_id = {}
-    for result in (probes or {}).get("results", []) if isinstance(probes, dict) else probes or []:
-        item = result.get("item") or {}
-        if item.get("id") and not result.get("skipped"):
-            by_id[item["id"]] = result
+    results = probes.get("results", []) if isinstance(probes, dict) else probes or []
+    by_id = dict((result["item"]["id"], result) for result in results
+                 if (result.get("item") or {}).get("id") and not result.get("skipped"))
     rows = [COLUMNS]
     for pod in pods or []:
         ports = pod.get("ports") or {}

@@ -139,7 +139,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _client
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _ssh
-from ansible_collections.funaudiochat.runpod.plugins.module_utils._checks import check_ranges
+from ansible_collections.funaudiochat.runpod.plugins.module_utils._checks import check_api_options
 
 # Pod fields kept in the cache; env values are dropped (they may hold secrets).
 _SAFE_FIELDS = ("id", "name", "desiredStatus", "imageName", "costPerHr", "gpuCount", "podType",
@@ -203,15 +203,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _check_options(self):
         """Bad settings fail in one line before RunPod is asked anything."""
-        problem = check_ranges(dict((name, self.get_option(name))
-                                    for name in ("api_timeout", "api_retry_deadline", "ssh_private_port")),
-                               dict(api_timeout=(1, 3600), api_retry_deadline=(0, 86400), ssh_private_port=(1, 65535)))
+        names = ("api_timeout", "api_retry_deadline", "api_base_url", "ssh_private_port")
+        problem = check_api_options(dict((name, self.get_option(name)) for name in names),
+                                    dict(ssh_private_port=(1, 65535)))
         unknown = [status for status in self.get_option("statuses") if str(status).upper() not in STATUSES]
-        if unknown:
+        if problem is None and unknown:
             problem = "statuses: %r is not a pod status; use %s" % (unknown[0], ", ".join(STATUSES))
-        base_url = self.get_option("api_base_url")
-        if base_url and not str(base_url).startswith(("https://", "http://")):
-            problem = "api_base_url: %r is not an http(s) URL" % str(base_url)[:60]
         if problem:
             raise AnsibleParserError("%s: %s" % (self.NAME, problem))
 

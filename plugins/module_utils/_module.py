@@ -10,7 +10,7 @@ __metaclass__ = type
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _client
-from ansible_collections.funaudiochat.runpod.plugins.module_utils._checks import check_ranges
+from ansible_collections.funaudiochat.runpod.plugins.module_utils._checks import check_api_options
 
 AUTH_ARGUMENT_SPEC = dict(
     api_key=dict(type="str", no_log=True, fallback=(env_fallback, [_client.API_KEY_ENV])),
@@ -18,10 +18,6 @@ AUTH_ARGUMENT_SPEC = dict(
     api_timeout=dict(type="int", default=30),
     api_retry_deadline=dict(type="int", default=120),
 )
-
-
-# Bounds of numeric options, checked before anything is sent: (lowest, highest or None).
-AUTH_RANGES = dict(api_timeout=(1, 3600), api_retry_deadline=(0, 86400))
 
 
 class RunPodModule:
@@ -33,13 +29,9 @@ class RunPodModule:
         spec.update(argument_spec)
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.module.params
-        problem = check_ranges(self.params, dict(AUTH_RANGES, **(ranges or {})))
+        problem = check_api_options(self.params, ranges)  # before anything is sent
         if problem:
             self.module.fail_json(msg=problem)
-        base_url = self.params["api_base_url"]
-        if base_url and not str(base_url).startswith(("https://", "http://")):
-            self.module.fail_json(msg="api_base_url: %r is not an http(s) URL; leave it unset for RunPod's API"
-                                  % str(base_url)[:60])
         missing = _client.sdk_missing()
         if missing:
             self.module.fail_json(msg=missing_required_lib(missing[0]), exception=str(missing[1]))

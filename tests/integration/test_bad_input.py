@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from tests.helpers import ANSIBLE_BIN, REPO_ROOT, ansible_env, run_module, run_playbook
+from tests.helpers import ANSIBLE_BIN, REPO_ROOT, ansible_env, pod_stage_vars, run_module, run_playbook
 
 IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204"
 POD = dict(name="fac-bad", gpu=["A40"], image=IMAGE, ports=["22/tcp"], wait_timeout=30)
@@ -148,8 +148,8 @@ def test_a_role_refuses_a_bad_variable_before_any_task(tmp_path, role, variables
 @pytest.mark.parametrize("variables, words", PLAYBOOK_CASES, ids=[list(c[0])[0] for c in PLAYBOOK_CASES])
 def test_deploy_refuses_bad_variables_before_creating_anything(sandbox, variables, words):
     sandbox.clear_requests()
-    extra = dict({"gpu": "A40", "ssh_public_key_file": sandbox.public_key_file}, **variables)
-    rc, out, _err = run_playbook("playbooks/deploy.yml", extra, json_output=False, tags="pod")
+    rc, out, _err = run_playbook("playbooks/deploy.yml", pod_stage_vars(sandbox, **dict({"gpu": "A40"}, **variables)),
+                                 json_output=False, tags="pod")
     assert rc == 2
     failed = [line for line in out.splitlines() if "FAILED!" in line or "[ERROR]" in line]
     assert failed and words in out, out[-2000:]

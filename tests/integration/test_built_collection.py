@@ -33,8 +33,7 @@ FORBIDDEN_PARTS = {"tests", "benchmarks", "molecule", "scripts", ".venv", ".coll
 
 
 def _run(cmd, env, cwd, timeout=600):
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout, check=False)
-    return proc
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout, check=False)
 
 
 @pytest.fixture(scope="module")

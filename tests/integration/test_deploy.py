@@ -20,8 +20,7 @@ def deploy(stack, tmp_path, known_hosts=None, **extra):
     env = stack.env()
     if known_hosts:
         env["FUNAUDIOCHAT_KNOWN_HOSTS"] = known_hosts
-    extra_vars = dict(stack.role_vars(), pod_name="fac-deploy", gpu="A40", volume_gb=20,
-                      ssh_public_key_file=env["SANDBOX_SSH_PUBLIC_KEY_FILE"], **extra)
+    extra_vars = stack.deploy_vars(pod_name="fac-deploy", gpu="A40", volume_gb=20, **extra)
     report = tmp_path / "report.json"
     env["FUNAUDIOCHAT_S2S_REPORT"] = str(report)
     rc, out, err = run_playbook("playbooks/deploy.yml", extra_vars=extra_vars, env=env)

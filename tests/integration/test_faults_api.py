@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from tests.helpers import ANSIBLE_BIN, REPO_ROOT, ansible_env, run_playbook
+from tests.helpers import ANSIBLE_BIN, REPO_ROOT, ansible_env, pod_stage_vars, run_playbook
 
 CREATE = "podFindAndDeployOnDemand"
 
@@ -34,8 +34,8 @@ STOPPED = {
 
 
 def deploy(sandbox, **extra):
-    extra_vars = dict(gpu="A40", ssh_public_key_file=sandbox.public_key_file, wait_timeout=60, **extra)
-    return run_playbook("playbooks/deploy.yml", extra_vars, json_output=False, tags="pod")
+    return run_playbook("playbooks/deploy.yml", pod_stage_vars(sandbox, gpu="A40", wait_timeout=60, **extra),
+                        json_output=False, tags="pod")
 
 
 def one_pod(sandbox):

@@ -31,10 +31,13 @@ def terminated_at_the_end(sandbox_stack):
 
 
 def _command(stack, playbook="playbooks/deploy.yml", **extra):
-    env = stack.env()
-    extra_vars = dict(stack.role_vars(), pod_name=NAME, gpu="A40", volume_gb=20,
-                      ssh_public_key_file=env["SANDBOX_SSH_PUBLIC_KEY_FILE"], **extra)
+    extra_vars = stack.deploy_vars(pod_name=NAME, gpu="A40", volume_gb=20, **extra)
     return [os.path.join(ANSIBLE_BIN, "ansible-playbook"), playbook, "-e", json.dumps(extra_vars)]
+
+
+def _entry(report):
+    """This pod's block of the report's JSON (None when the run wrote none)."""
+    return json.loads(report.read_text()).get(NAME) if report.exists() else None
 
 
 def deploy(stack, tmp_path, playbook="playbooks/deploy.yml", inventory=None, **extra):
@@ -43,8 +46,7 @@ def deploy(stack, tmp_path, playbook="playbooks/deploy.yml", inventory=None, **e
     cmd = _command(stack, playbook, **extra) + (["-i", inventory] if inventory else [])
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO_ROOT, timeout=1800, check=False,
                           env=ansible_env(dict(stack.env(), FUNAUDIOCHAT_S2S_REPORT=str(report))))
-    entry = json.loads(report.read_text()).get(NAME) if report.exists() else None
-    return proc.returncode, proc.stdout + proc.stderr, entry
+    return proc.returncode, proc.stdout + proc.stderr, _entry(report)
 
 
 def deploy_until(stack, tmp_path, marker, action, **extra):
@@ -61,16 +63,14 @@ def deploy_until(stack, tmp_path, marker, action, **extra):
             acted = True
     proc.wait(timeout=1800)
     assert acted, "never reached %r:\n%s" % (marker, "".join(lines)[-3000:])
-    entry = json.loads(report.read_text()).get(NAME) if report.exists() else None
-    return proc.returncode, "".join(lines), entry
+    return proc.returncode, "".join(lines), _entry(report)
 
 
 def passes(stack, tmp_path, **extra):
     rc, out, entry = deploy(stack, tmp_path, **extra)
     assert rc == 0, out[-4000:]
     assert entry["verdict"] == "PASSED", entry
-    pods = run_module("pod_info", {"name": NAME}, env=stack.env())["pods"]
-    assert len(pods) == 1, pods  # never a second pod
+    assert len(run_module("pod_info", {"name": NAME}, env=stack.env())["pods"]) == 1  # never a second pod
     return entry
 
 

@@ -7,11 +7,7 @@ container pods in test_roles.py and test_deploy.py).
 
 import pytest
 
-from tests.helpers import run_playbook, stats, task_results
-
-
-def deploy_vars(sandbox, **extra_vars):
-    return dict(extra_vars, ssh_public_key_file=sandbox.public_key_file)
+from tests.helpers import pod_stage_vars, run_playbook, stats, task_results
 
 
 def converge(playbook, extra_vars):
@@ -31,7 +27,7 @@ def converge(playbook, extra_vars):
 
 @pytest.fixture
 def deployed(sandbox):
-    vars_ = deploy_vars(sandbox, pod_name="fac-it", gpu=["A40", "L40S"], wait_timeout=60)
+    vars_ = pod_stage_vars(sandbox, pod_name="fac-it", gpu=["A40", "L40S"], wait_timeout=60)
     checked, real, again = converge("playbooks/deploy.yml", vars_)
     return sandbox, real
 
@@ -46,7 +42,7 @@ def test_deploy_creates_one_pod_and_reports_ssh(deployed):
 
 def test_deploy_fails_over_when_the_first_gpu_is_gone(sandbox):
     sandbox.set_stock("NVIDIA A40", "ALL", 0)
-    rc, out, err = run_playbook("playbooks/deploy.yml", deploy_vars(sandbox, pod_name="fac-fo", gpu=["A40", "L40S"]),
+    rc, out, err = run_playbook("playbooks/deploy.yml", pod_stage_vars(sandbox, pod_name="fac-fo", gpu=["A40", "L40S"]),
                                 tags="pod")
     assert rc == 0, err
     assert [p["machine"]["gpuTypeId"] for p in sandbox.pods()] == ["NVIDIA L40S"]
@@ -72,7 +68,7 @@ def test_terminate_by_prefix_needs_confirmation(deployed):
 
 
 def test_bad_gpu_through_a_playbook_is_one_clear_line(sandbox):
-    rc, out, err = run_playbook("playbooks/deploy.yml", deploy_vars(sandbox, gpu="B9000"), json_output=False, tags="pod")
+    rc, out, err = run_playbook("playbooks/deploy.yml", pod_stage_vars(sandbox, gpu="B9000"), json_output=False, tags="pod")
     assert rc == 2
     failed = [line for line in out.splitlines() if "FAILED!" in line or "fatal:" in line]
     assert failed and "unknown GPU 'B9000'" in out
@@ -124,7 +120,7 @@ def test_gpus_lists_the_types_with_prices_and_stock(sandbox):
 
 
 def test_api_key_is_not_printed_at_any_verbosity(sandbox):
-    rc, out, err = run_playbook("playbooks/deploy.yml", deploy_vars(sandbox, pod_name="fac-v", wait_timeout=60),
+    rc, out, err = run_playbook("playbooks/deploy.yml", pod_stage_vars(sandbox, pod_name="fac-v", wait_timeout=60),
                                 json_output=False, verbosity=4, tags="pod")
     assert rc == 0, out[-3000:]
     assert sandbox.api_key not in out + err
@@ -138,8 +134,8 @@ def test_template_playbook_converges_and_removes(sandbox):
 
 
 def test_deploy_with_a_network_volume_creates_it_once_and_mounts_it(sandbox):
-    extra = deploy_vars(sandbox, pod_name="fac-nv", gpu="A40", wait_timeout=60, network_volume="fac-models",
-                        network_volume_gb=20, network_volume_data_center="EU-RO-1")
+    extra = pod_stage_vars(sandbox, pod_name="fac-nv", gpu="A40", wait_timeout=60, network_volume="fac-models",
+                           network_volume_gb=20, network_volume_data_center="EU-RO-1")
     rc, real, err = run_playbook("playbooks/deploy.yml", extra, tags="pod")
     assert rc == 0, err
     volume = dict(task_results(real))["Create or reuse the network volume for the models"]["volume"]

@@ -6,6 +6,7 @@ deploy.yml runs at -vvvv against a gated model hub (every repo needs the token),
 used; then every output, every file the run wrote and the whole pod are searched for both secrets.
 """
 
+import json
 import os
 import secrets
 import subprocess
@@ -33,12 +34,10 @@ def test_no_secret_in_any_output_file_or_process(sandbox_stack, gated_hub, tmp_p
     cache = tmp_path / "inventory-cache"
     env.update(FUNAUDIOCHAT_S2S_REPORT=str(report), HF_TOKEN=hf_token)
     pod_hub = gated_hub.url.replace("127.0.0.1", POD_HOST, 1)
-    role_vars = sandbox_stack.role_vars_file
+    extra_vars = sandbox_stack.deploy_vars(gpu="A40", pod_name=NAME, volume_gb=20, models_hf_endpoint=pod_hub)
     try:
         deploy = subprocess.run(
-            [os.path.join(ANSIBLE_BIN, "ansible-playbook"), "playbooks/deploy.yml", "-vvvv", "-e", "gpu=A40",
-             "-e", "pod_name=%s" % NAME, "-e", "volume_gb=20", "-e", "@" + role_vars,
-             "-e", "models_hf_endpoint=%s" % pod_hub, "-e", "ssh_public_key_file=%s" % env["SANDBOX_SSH_PUBLIC_KEY_FILE"]],
+            [os.path.join(ANSIBLE_BIN, "ansible-playbook"), "playbooks/deploy.yml", "-vvvv", "-e", json.dumps(extra_vars)],
             capture_output=True, text=True, cwd=REPO_ROOT, env=ansible_env(env), timeout=1800, check=False)
         assert deploy.returncode == 0, deploy.stdout[-4000:] + deploy.stderr[-2000:]
         assert gated_hub.stats()["bytes_sent"] > 0  # the token was really used to download
@@ -68,10 +67,7 @@ def test_no_secret_in_any_output_file_or_process(sandbox_stack, gated_hub, tmp_p
         search = ('read -r a; read -r b; grep -rlsF -e "$a" -e "$b" / --exclude-dir=proc --exclude-dir=sys '
                   "--exclude-dir=dev; for p in /proc/[0-9]*; do cat $p/cmdline $p/environ 2>/dev/null "
                   "| tr '\\0' '\\n' | grep -qF -e \"$a\" -e \"$b\" && echo \"process $(basename $p)\"; done; true")
-        on_pod = subprocess.run(
-            ["ssh", "-i", key, "-p", str(port), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-             "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "root@%s" % host, search],
-            input="%s\n%s\n" % (api_key, hf_token), capture_output=True, text=True, timeout=600, check=False)
+        on_pod = ssh(host, port, key, search, timeout=600, stdin="%s\n%s\n" % (api_key, hf_token))
         assert on_pod.returncode == 0, on_pod.stderr
         assert on_pod.stdout.strip() == "", on_pod.stdout
         server = ssh(host, port, key, "ps -eo args | grep -F web_demo.server.server | grep -v grep")

@@ -139,6 +139,10 @@ class SandboxStack:
     def role_vars_file(self):
         return os.path.join(self.state_dir, "role-vars.yml")
 
+    def deploy_vars(self, **extra):
+        """deploy.yml's variables for a sandbox pod: the role variables, the sandbox's SSH key, then ``extra``."""
+        return dict(self.role_vars(), ssh_public_key_file=self.ssh_key + ".pub", **extra)
+
     def role_vars(self, info=None):
         """The roles' variables that point a sandbox pod at the sandbox's hub, app repo and torch wheel."""
         info = info or self.info()
