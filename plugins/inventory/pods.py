@@ -97,6 +97,8 @@ options:
         key on first use (C(StrictHostKeyChecking=accept-new)); the same options the
         M(funaudiochat.runpod.pod) module returns for C(add_host). A reused ip:port never meets another
         pod's stored key, and the collection forgets a pod's key whenever it starts or terminates it.
+        The options also end a connection to a pod that stops answering for a minute
+        (C(ServerAliveInterval)), so a task on a vanished pod fails as unreachable instead of hanging.
       - Set C(ansible_ssh_common_args) with O(compose) to replace these options.
     type: str
     default: ~/.ssh/known_hosts_runpod

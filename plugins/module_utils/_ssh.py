@@ -18,6 +18,13 @@ after a stop. So a pod's key is recorded under an alias made of its pod id
 * a key that changes at any other time stops the connection with OpenSSH's
   own "REMOTE HOST IDENTIFICATION HAS CHANGED" error.
 
+A pod can also vanish under a running task (stopped, restarted or moved by
+RunPod): its TCP connection may then never be closed, and an ssh client that
+only waits for output would wait forever. ServerAliveInterval makes the client
+ask every SERVER_ALIVE_INTERVAL seconds and give up after SERVER_ALIVE_COUNT_MAX
+unanswered asks (ssh_config(5)), so Ansible reports the pod unreachable within
+about a minute instead of hanging the run.
+
 Both the pod module (whose ssh_common_args deploy.yml hands to add_host) and
 the pods inventory plugin take their SSH options from here.
 """
@@ -39,6 +46,8 @@ except ImportError:  # pragma: no cover - Python 2
 
 KNOWN_HOSTS_ENV = "FUNAUDIOCHAT_KNOWN_HOSTS"
 KNOWN_HOSTS_DEFAULT = "~/.ssh/known_hosts_runpod"
+SERVER_ALIVE_INTERVAL = 15
+SERVER_ALIVE_COUNT_MAX = 4
 
 
 def known_hosts_file(value=None):
@@ -55,7 +64,8 @@ def ssh_common_args(pod_id, known_hosts=None):
     path = os.path.expanduser(known_hosts_file(known_hosts))
     # HashKnownHosts=no: the file holds only these aliases, readable for troubleshooting.
     return ("-o HostKeyAlias=%s -o UserKnownHostsFile=%s -o StrictHostKeyChecking=accept-new "
-            "-o HashKnownHosts=no" % (host_key_alias(pod_id), quote(path)))
+            "-o HashKnownHosts=no -o ServerAliveInterval=%d -o ServerAliveCountMax=%d"
+            % (host_key_alias(pod_id), quote(path), SERVER_ALIVE_INTERVAL, SERVER_ALIVE_COUNT_MAX))
 
 
 def ensure_directory(known_hosts=None):

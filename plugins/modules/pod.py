@@ -290,10 +290,12 @@ gpu:
 ssh_common_args:
   description:
     - SSH options for C(ansible_ssh_common_args) that check the pod's host key under its own alias in
-      O(known_hosts_file).
+      O(known_hosts_file), and give up on a pod that stops answering for a minute (C(ServerAliveInterval)),
+      so a task on a vanished pod ends as unreachable instead of waiting forever.
   returned: when the pod exists
   type: str
-  sample: "-o HostKeyAlias=runpod-3xk2m9q0abcdef -o UserKnownHostsFile=/root/.ssh/known_hosts_runpod -o StrictHostKeyChecking=accept-new"
+  sample: "-o HostKeyAlias=runpod-3xk2m9q0abcdef -o UserKnownHostsFile=/root/.ssh/known_hosts_runpod
+    -o StrictHostKeyChecking=accept-new -o HashKnownHosts=no -o ServerAliveInterval=15 -o ServerAliveCountMax=4"
 attempts:
   description: Each GPU / cloud type / data center tried while creating, and what happened.
   returned: when a pod was created

@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import urllib.request
 
@@ -49,21 +50,40 @@ def deploy(stack, tmp_path, playbook="playbooks/deploy.yml", inventory=None, **e
     return proc.returncode, proc.stdout + proc.stderr, _entry(report)
 
 
-def deploy_until(stack, tmp_path, marker, action, **extra):
-    """Start deploy.yml, call ``action()`` once ``marker`` shows in its output, let it finish."""
+def deploy_until(stack, tmp_path, marker, action, deadline=900, **extra):
+    """Start deploy.yml, call ``action()`` once ``marker`` shows in its output, let it finish.
+
+    A run still going ``deadline`` seconds after the start is killed (process group) and fails the
+    test: a fault must end a run, never hang it.
+    """
     report = tmp_path / ("report-%d.json" % time.monotonic_ns())
     proc = subprocess.Popen(_command(stack, **extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             cwd=REPO_ROOT, start_new_session=True,
                             env=ansible_env(dict(stack.env(), FUNAUDIOCHAT_S2S_REPORT=str(report))))
+    killed = []
+
+    def kill():
+        killed.append(time.monotonic())
+        os.killpg(proc.pid, signal.SIGKILL)
+    watchdog = threading.Timer(deadline, kill)
+    watchdog.start()
     lines, acted = [], False
-    for line in proc.stdout:
-        lines.append(line)
-        if not acted and marker in line:
-            action(proc)
-            acted = True
-    proc.wait(timeout=1800)
-    assert acted, "never reached %r:\n%s" % (marker, "".join(lines)[-3000:])
-    return proc.returncode, "".join(lines), _entry(report)
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if not acted and marker in line:
+                action(proc)
+                acted = True
+        proc.wait(timeout=60)
+    finally:
+        watchdog.cancel()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    output = "".join(lines)
+    assert not killed, "still running %ss after it started; killed:\n%s" % (deadline, output[-3000:])
+    assert acted, "never reached %r:\n%s" % (marker, output[-3000:])
+    return proc.returncode, output, _entry(report)
 
 
 def passes(stack, tmp_path, **extra):
@@ -112,6 +132,31 @@ def test_ssh_dropping_mid_role_when_the_container_restarts(sandbox_stack, tmp_pa
     if rc != 0:  # the restart cut SSH: the report says where, as unreachable or a failed task
         assert entry["verdict"].startswith("FAILED at "), entry
     passes(sandbox_stack, tmp_path)
+
+
+def test_a_pod_that_stops_answering_mid_task_ends_the_run_instead_of_hanging_it(sandbox_stack, tmp_path):
+    """The pod frozen (its TCP connection open, nothing answering: what a vanished pod looks like).
+
+    SSH's keep-alive (ServerAliveInterval in the collection's SSH options) gives up after about a
+    minute, so the run ends as unreachable; deploy_until's deadline fails the test if it hangs.
+    """
+    container = container_name(pod_of(sandbox_stack)["id"])
+    frozen = []
+
+    def freeze(_proc):
+        podman.run("pause", container)
+        frozen.append(time.monotonic())
+    try:
+        rc, out, entry = deploy_until(sandbox_stack, tmp_path, "TASK [funaudiochat.runpod.torch", freeze, deadline=400)
+        ended = time.monotonic() - frozen[0]
+    finally:
+        if frozen:
+            podman.run("unpause", container)
+    assert rc != 0, out[-3000:]
+    assert entry["verdict"].startswith("FAILED at "), entry
+    assert "UNREACHABLE" in out, out[-3000:]
+    print("run ended %.0f s after the pod froze" % ended)
+    passes(sandbox_stack, tmp_path)  # answering again: the next run completes on the same pod
 
 
 def test_hub_answering_5xx_for_a_while_is_ridden_out(sandbox_stack, tmp_path):

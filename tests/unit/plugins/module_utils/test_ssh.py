@@ -10,7 +10,9 @@ def test_options_check_each_pod_under_its_own_alias_in_the_chosen_file(tmp_path,
     monkeypatch.setenv("FUNAUDIOCHAT_KNOWN_HOSTS", str(tmp_path / "my known hosts"))
     options = shlex.split(_ssh.ssh_common_args("pod123"))  # Ansible splits them the same way
     assert options == ["-o", "HostKeyAlias=runpod-pod123", "-o", "UserKnownHostsFile=%s" % (tmp_path / "my known hosts"),
-                       "-o", "StrictHostKeyChecking=accept-new", "-o", "HashKnownHosts=no"]
+                       "-o", "StrictHostKeyChecking=accept-new", "-o", "HashKnownHosts=no",
+                       # a vanished pod is given up on after 4 unanswered asks 15 s apart
+                       "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4"]
     explicit = shlex.split(_ssh.ssh_common_args("pod123", str(tmp_path / "k")))
     assert "UserKnownHostsFile=%s" % (tmp_path / "k") in explicit
 
