@@ -6,6 +6,9 @@ Prints:
   run twice on the same pod (the second changes nothing; goal: a small
   fraction). The stand-in app and models are small, so the first run is far
   shorter than on RunPod and this ratio is an upper bound of the real one;
+* second deploy / `ansible -m ping`: what re-converging an unchanged pod costs
+  over the least Ansible can do with it (one module over SSH, through the
+  inventory plugin);
 * the spoken check's own overhead / the server's reply time: the wall time of
   `ansible localhost -m funaudiochat.runpod.s2s_check -a url=...` minus the
   server's reply time (question end to its last reply message,
@@ -69,6 +72,10 @@ def _measure(stack, env, tmp):
     print("deploy.yml: first %.1fs (%s), second %.1fs: second / first = %.3f"
           % (first, ", ".join("%s %.0fs" % (stage, stages[stage]) for stage in STAGES if stage in stages),
              second, second / first))
+    ping = [os.path.join(BIN, "ansible"), "-i", "inventory/runpod.yml", "fac-bench", "-m", "ansible.builtin.ping"]
+    pinged = min(_run(ping, env)[0] for _run_index in range(RUNS))
+    print("deploy.yml second run %.1fs, ansible -m ping %.1fs: second / ping = %.1f (best of %d pings)"
+          % (second, pinged, second / pinged, RUNS))
 
     check = [os.path.join(BIN, "ansible"), "localhost", "-m", "funaudiochat.runpod.s2s_check", "-a",
              "url=%s" % entry["url"]]
