@@ -97,6 +97,9 @@ options:
         key on first use (C(StrictHostKeyChecking=accept-new)); the same options the
         M(funaudiochat.runpod.pod) module returns for C(add_host). A reused ip:port never meets another
         pod's stored key, and the collection forgets a pod's key whenever it starts or terminates it.
+        A pod started outside the collection (RunPod's console) is noticed from its uptime; the plugin
+        notes each pod's start on a comment line of this file and forgets the key of a pod that
+        started since, so its new key is learnt again (not from a cached inventory).
         The options also end a connection to a pod that stops answering for a minute
         (C(ServerAliveInterval)), so a task on a vanished pod fails as unreachable instead of hanging.
       - Set C(ansible_ssh_common_args) with O(compose) to replace these options.
@@ -182,15 +185,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 pods = self._cache[cache_key]
             except KeyError:
                 update_cache = True
+        fresh = False
         if pods is None:
             try:
                 pods = self._fetch()
+                fresh = True
             except RunPodUnreachable as exc:
                 pods = self._cached_after_failure(cache_key, exc)
                 update_cache = False
         if update_cache:
             self._cache[cache_key] = pods
-        self._populate(pods)
+        self._populate(pods, fresh)
 
     def _cached_after_failure(self, cache_key, exc):
         """RunPod did not answer: the last cached pods when a cache is configured, else the error."""
@@ -273,7 +278,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 or str(machine.get("gpuDisplayName") or "").upper() in names)
 
     # ------------------------------------------------------------- populate
-    def _populate(self, pods):
+    def _populate(self, pods, fresh):
+        """Add the pods as hosts; ``fresh``: read from RunPod just now (a cached uptime says nothing of restarts)."""
         prefix = self.get_option("hostvars_prefix")
         strict = self.get_option("strict")
         port = self.get_option("ssh_private_port")
@@ -281,6 +287,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         counts = {}
         for pod in pods:
             counts[pod.get("name")] = counts.get(pod.get("name"), 0) + 1
+        if fresh:  # a pod started since the last look has new host keys (see _ssh)
+            _ssh.note_starts(dict((pod.get("id"), (pod.get("runtime") or {}).get("uptimeInSeconds"))
+                                  for pod in pods if self._wanted(pod)), self.get_option("known_hosts_file"))
         for pod in sorted(pods, key=lambda p: (p.get("name") or "", p.get("id") or "")):
             if not self._wanted(pod):
                 continue

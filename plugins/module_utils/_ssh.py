@@ -15,6 +15,10 @@ after a stop. So a pod's key is recorded under an alias made of its pod id
   with a stored key, and a pod answering on the wrong port fails loudly;
 * when this collection creates, starts or terminates a pod, it forgets that
   pod's alias (forget()), so the new key of a resumed pod is learnt again;
+* a pod (re)started outside the collection (RunPod's console, runpodctl) is
+  noticed from the uptime RunPod reports: note_starts() keeps each pod's start
+  time on a comment line of the same file (ssh skips comments) and forgets
+  the key of a pod that started since, so its new key is learnt again;
 * a key that changes at any other time stops the connection with OpenSSH's
   own "REMOTE HOST IDENTIFICATION HAS CHANGED" error.
 
@@ -38,6 +42,7 @@ import hashlib
 import hmac
 import os
 import tempfile
+import time
 
 try:
     from shlex import quote
@@ -48,6 +53,10 @@ KNOWN_HOSTS_ENV = "FUNAUDIOCHAT_KNOWN_HOSTS"
 KNOWN_HOSTS_DEFAULT = "~/.ssh/known_hosts_runpod"
 SERVER_ALIVE_INTERVAL = 15
 SERVER_ALIVE_COUNT_MAX = 4
+# "# funaudiochat-start runpod-<id> <epoch seconds>": when the collection last saw that pod start.
+START_MARK = "# funaudiochat-start"
+# How far two readings of one start (now - uptime) may differ: RunPod's uptime is a report, not a clock.
+START_SLACK_SECONDS = 120
 
 
 def known_hosts_file(value=None):
@@ -76,27 +85,83 @@ def ensure_directory(known_hosts=None):
 
 
 def forget(pod_id, known_hosts=None):
-    """Drop the pod's recorded host keys; True when something was removed. Rewrites the file atomically."""
+    """Drop the pod's recorded host keys (and its noted start); True when something was removed."""
     path = os.path.expanduser(known_hosts_file(known_hosts))
     alias = host_key_alias(pod_id)
-    try:
-        with open(path) as handle:
-            lines = handle.readlines()
-    except (IOError, OSError):
-        return False
-    kept = [line for line in lines if not _names(line, alias)]
+    lines = _read(path)
+    kept = [line for line in lines if not _names(line, alias) and _start_mark(line)[0] != alias]
     if len(kept) == len(lines):
         return False
-    handle, temp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".known_hosts.")
+    _write(path, kept)
+    return True
+
+
+def note_starts(uptimes, known_hosts=None, now=None):
+    """Forget the keys of pods started since the start noted last; note their starts.
+
+    ``uptimes``: {pod id: the uptime RunPod reports}; a start is now - uptime. A pod never
+    noted before keeps its key (there is nothing to compare with); one without an uptime (its
+    container not up) is left alone. One read of the file and at most one write, however many
+    pods. Returns the ids whose key was forgotten.
+    """
+    now = time.time() if now is None else now
+    starts = dict((host_key_alias(pod_id), int(now - uptime))
+                  for pod_id, uptime in uptimes.items() if uptime and uptime > 0)
+    if not starts:
+        return []
+    path = os.path.expanduser(known_hosts_file(known_hosts))
+    lines = _read(path)
+    noted = dict(mark for mark in (_start_mark(line) for line in lines) if mark[0] in starts)
+    restarted = set(alias for alias, start in starts.items()
+                    if alias in noted and abs(start - noted[alias]) > START_SLACK_SECONDS)
+    renoted = restarted | set(alias for alias in starts if alias not in noted)
+    if not renoted:
+        return []
+    kept, forgotten = [], set()
+    for line in lines:
+        if _start_mark(line)[0] in renoted:
+            continue
+        stale = [alias for alias in restarted if _names(line, alias)]
+        if stale:
+            forgotten.update(stale)
+            continue
+        kept.append(line)
+    if kept and not kept[-1].endswith("\n"):
+        kept[-1] += "\n"
+    _write(path, kept + ["%s %s %d\n" % (START_MARK, alias, starts[alias]) for alias in sorted(renoted)])
+    return sorted(alias[len(host_key_alias("")):] for alias in forgotten)
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.readlines()
+    except (IOError, OSError):
+        return []
+
+
+def _write(path, lines):
+    """Replace the file atomically (mode 0600), making its directory when missing."""
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o700)
+    handle, temp = tempfile.mkstemp(dir=directory, prefix=".known_hosts.")
     try:
         with os.fdopen(handle, "w") as out:
-            out.writelines(kept)
+            out.writelines(lines)
         os.chmod(temp, 0o600)
         os.rename(temp, path)
     except Exception:
         os.unlink(temp)
         raise
-    return True
+
+
+def _start_mark(line):
+    """(alias, start) of a START_MARK line, else (None, None)."""
+    fields = line.split()
+    if len(fields) == 4 and " ".join(fields[:2]) == START_MARK and fields[3].isdigit():
+        return fields[2], int(fields[3])
+    return None, None
 
 
 def _names(line, alias):

@@ -158,6 +158,8 @@ options:
       - Each pod's key is recorded under the alias C(runpod-<pod id>) and trusted on first use
         (C(StrictHostKeyChecking=accept-new)). RunPod makes new host keys at every start, so when this
         module creates, starts, restarts or terminates a pod it removes that pod's entry from this file.
+        It also notes each running pod's start time (from the uptime RunPod reports) on a comment line,
+        and removes the entry of a pod that started since the last note (restarted outside the collection).
       - Defaults to E(FUNAUDIOCHAT_KNOWN_HOSTS), then C(~/.ssh/known_hosts_runpod). The
         P(funaudiochat.runpod.pods#inventory) inventory plugin uses the same file and options.
     type: str
@@ -697,6 +699,8 @@ class PodTask:
             result["ssh_common_args"] = _ssh.ssh_common_args(summary["id"], known_hosts)
             if not self.rp.check_mode:
                 _ssh.ensure_directory(known_hosts)
+                # A pod restarted outside the collection has new host keys: forget the old one.
+                _ssh.note_starts({summary["id"]: summary.get("uptime_seconds")}, known_hosts)
         if self.attempts:
             result["attempts"] = self.attempts
         if self.rp.module._diff:

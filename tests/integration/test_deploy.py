@@ -9,9 +9,13 @@ the run and the report names the cause.
 
 import json
 import os
+import re
 import subprocess
+import sys
+import time
 
-from tests.helpers import ANSIBLE_BIN, REPO_ROOT, ansible_env, run_module, run_playbook, stats, task_results
+from tests.helpers import (ANSIBLE_BIN, REPO_ROOT, ansible_env, run_module, run_playbook, stats, task_results,
+                           wait_for_ssh)
 
 STAGES = ["pod", "system_deps", "torch", "app", "models", "server", "verify"]
 
@@ -25,6 +29,12 @@ def deploy(stack, tmp_path, known_hosts=None, **extra):
     env["FUNAUDIOCHAT_S2S_REPORT"] = str(report)
     rc, out, err = run_playbook("playbooks/deploy.yml", extra_vars=extra_vars, env=env)
     return rc, out, err, report
+
+
+def host_keys(path, alias):
+    """The key lines recorded for alias (the file also holds the collection's start notes)."""
+    with open(path, encoding="utf-8") as handle:
+        return [line for line in handle if line.startswith(alias + " ")]
 
 
 def test_deploy_talks_at_the_end_reports_and_a_second_run_changes_nothing(sandbox_stack, tmp_path):
@@ -58,8 +68,7 @@ def test_deploy_talks_at_the_end_reports_and_a_second_run_changes_nothing(sandbo
     assert '  heard: "The capital of France is Paris."' in text
 
     # The pod's host key was learnt under its own alias, in the file the variable names.
-    with open(known_hosts, encoding="utf-8") as handle:
-        assert handle.read().startswith("runpod-%s " % pod["id"])
+    assert len(host_keys(known_hosts, "runpod-%s" % pod["id"])) == 1
 
     # The ad hoc check the README documents, against the published URL.
     adhoc = subprocess.run([os.path.join(ANSIBLE_BIN, "ansible"), "localhost", "-m", "funaudiochat.runpod.s2s_check",
@@ -75,7 +84,8 @@ def test_deploy_talks_at_the_end_reports_and_a_second_run_changes_nothing(sandbo
 
 
 def test_a_changed_host_key_stops_ssh_and_a_resume_learns_the_new_one(sandbox_stack, tmp_path):
-    """Host keys are really checked; the pod's own restart (new keys, new port) is not an error."""
+    """Host keys are really checked; the pod's own restart (new keys, new port) is not an error,
+    whether the collection restarted it or RunPod's console did."""
     env = sandbox_stack.env()
     known_hosts = tmp_path / "known_hosts_runpod"
     env["FUNAUDIOCHAT_KNOWN_HOSTS"] = str(known_hosts)
@@ -102,7 +112,7 @@ def test_a_changed_host_key_stops_ssh_and_a_resume_learns_the_new_one(sandbox_st
         assert first.returncode == 0, first.stdout + first.stderr
         alias = "runpod-%s" % created["id"]
         learnt = known_hosts.read_text()
-        assert learnt.startswith(alias + " ")
+        assert len(host_keys(known_hosts, alias)) == 1
         # Another machine's key under this pod's alias: SSH must refuse, loudly.
         known_hosts.write_text("%s %s\n" % (alias, other_key))
         refused = adhoc()
@@ -113,12 +123,42 @@ def test_a_changed_host_key_stops_ssh_and_a_resume_learns_the_new_one(sandbox_st
         for state in ("stopped", "running"):
             moved = run_module("pod", {"id": created["id"], "state": state, "wait_timeout": 120}, env=env)
             assert not moved.get("failed"), moved.get("msg")
-        assert alias not in known_hosts.read_text()
+        assert host_keys(known_hosts, alias) == []
         after = adhoc()
         assert after.returncode == 0, after.stdout + after.stderr
-        assert known_hosts.read_text().startswith(alias + " ") and known_hosts.read_text() != learnt
+        resumed = host_keys(known_hosts, alias)
+        assert len(resumed) == 1 and resumed != host_keys_of(learnt, alias)
+
+        # Stopped and resumed outside the collection (RunPod's console), its start noted an hour before:
+        # the inventory sees the new start in the pod's uptime, forgets the old key and learns the new one.
+        known_hosts.write_text(re.sub(r"(# funaudiochat-start %s )(\d+)" % alias,
+                                      lambda match: match.group(1) + str(int(match.group(2)) - 3600),
+                                      known_hosts.read_text()))
+        subprocess.run([sys.executable, "-c", "import os, runpod; runpod.api_key = os.environ['RUNPOD_API_KEY']; "
+                        "runpod.stop_pod(os.environ['POD']); runpod.resume_pod(os.environ['POD'], 1)"],
+                       env=dict(os.environ, POD=created["id"], **env), check=True, timeout=120)
+        pod = booted(created["id"], env)
+        wait_for_ssh(pod["ssh_host"], pod["ssh_port"], env["SANDBOX_SSH_KEY"])
+        outside = adhoc()
+        assert outside.returncode == 0, outside.stdout + outside.stderr
+        assert len(host_keys(known_hosts, alias)) == 1 and host_keys(known_hosts, alias) != resumed
     finally:
         run_module("pod", {"name": "fac-hostkey", "state": "absent"}, env=env)
+
+
+def booted(pod_id, env, timeout=120):
+    """The pod once RunPod reports its SSH mapping (pod_info, polled)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pods = run_module("pod_info", {"id": pod_id}, env=env)["pods"]
+        if pods and pods[0].get("ssh_port"):
+            return pods[0]
+        assert time.monotonic() < deadline, "pod %s has no SSH mapping after %ss: %s" % (pod_id, timeout, pods)
+        time.sleep(1)
+
+
+def host_keys_of(text, alias):
+    return [line + "\n" for line in text.splitlines() if line.startswith(alias + " ")]
 
 
 def test_a_broken_server_fails_the_run_and_the_report_names_the_cause(sandbox_stack, tmp_path):

@@ -42,3 +42,50 @@ def test_forget_without_a_file_changes_nothing_and_the_directory_is_made(tmp_pat
     target = tmp_path / "fresh" / ".ssh" / "known_hosts_runpod"
     _ssh.ensure_directory(str(target))
     assert target.parent.is_dir() and oct(target.parent.stat().st_mode & 0o777) == "0o700"
+
+
+def test_a_pod_started_since_the_last_note_has_its_key_forgotten(tmp_path):
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "key")], check=True)
+    key = " ".join((tmp_path / "key.pub").read_text().split()[:2])
+    path = tmp_path / "known_hosts_runpod"
+    path.write_text("runpod-a %s\nrunpod-b %s" % (key, key))  # ssh may leave no final newline
+
+    # First sight: nothing to compare with, the key stays; the start (now - uptime) is noted.
+    assert _ssh.note_starts({"a": 600}, str(path), now=10000) == []
+    assert path.read_text() == "runpod-a %s\nrunpod-b %s\n# funaudiochat-start runpod-a 9400\n" % (key, key)
+    # The same start read again, up to the slack apart (uptime is a report): nothing is written.
+    before = path.stat().st_mtime_ns
+    assert _ssh.note_starts({"a": 700 - 90}, str(path), now=10100) == []
+    assert path.stat().st_mtime_ns == before
+    # Started since (stopped and resumed in RunPod's console): the key goes, the new start is noted.
+    assert _ssh.note_starts({"a": 30, "b": 10600}, str(path), now=20000) == ["a"]  # b: first note
+    assert path.read_text() == ("runpod-b %s\n# funaudiochat-start runpod-a 19970\n"
+                                "# funaudiochat-start runpod-b 9400\n" % key)
+    found = subprocess.run(["ssh-keygen", "-F", "runpod-a", "-f", str(path)], capture_output=True, check=False)
+    assert found.returncode == 1  # ssh will learn the new key (accept-new) instead of refusing it
+    # ssh ignores the note: runpod-b's key is still found.
+    found = subprocess.run(["ssh-keygen", "-F", "runpod-b", "-f", str(path)], capture_output=True, check=False)
+    assert found.returncode == 0
+    # No uptime yet (the container is not up): nothing is decided or written.
+    before = path.read_text()
+    assert _ssh.note_starts({"b": None, "c": 0}, str(path)) == [] and path.read_text() == before
+    # forget() (the collection started or terminated the pod) drops the note with the key.
+    assert _ssh.forget("a", str(path)) is True
+    assert path.read_text() == "runpod-b %s\n# funaudiochat-start runpod-b 9400\n" % key
+
+
+def test_note_start_on_a_fresh_machine_makes_the_file(tmp_path):
+    target = tmp_path / "fresh" / ".ssh" / "known_hosts_runpod"
+    assert _ssh.note_starts({"a": 5}, str(target), now=100) == []
+    assert target.read_text() == "# funaudiochat-start runpod-a 95\n"
+    assert oct(target.parent.stat().st_mode & 0o777) == "0o700" and oct(target.stat().st_mode & 0o777) == "0o600"
+
+
+def test_many_pods_are_noted_in_one_pass_and_a_second_look_writes_nothing(tmp_path):
+    path = tmp_path / "known_hosts_runpod"
+    uptimes = dict(("pod%05d" % index, 100 + index) for index in range(10000))  # the inventory's whole account
+    assert _ssh.note_starts(uptimes, str(path), now=50000) == []
+    assert len(path.read_text().splitlines()) == 10000
+    before = path.stat().st_mtime_ns
+    assert _ssh.note_starts(uptimes, str(path), now=50030) == []  # 30 s later, the same starts
+    assert path.stat().st_mtime_ns == before
