@@ -224,10 +224,11 @@ class CallbackModule(CallbackBase):
             else:
                 verdict, passed = "NOT CHECKED", None
             cost = entry["pod"].get("cost_per_hr")
+            shown_seconds = round(run_seconds, 1)  # the cost is worked out from the time shown, so they agree
             item = {"verdict": verdict, "passed": passed, "pod": entry["pod"],
                     "stages": dict((stage, round(seconds, 2)) for stage, seconds in entry["stages"].items()),
-                    "stopped_at": entry["stopped_at"], "run_seconds": round(run_seconds, 1),
-                    "cost_usd": None if cost is None else round(float(cost) * run_seconds / 3600.0, 4)}
+                    "stopped_at": entry["stopped_at"], "run_seconds": shown_seconds,
+                    "cost_usd": None if cost is None else round(float(cost) * shown_seconds / 3600.0, 4)}
             item.update(check or dict((field, None) for field in CHECK_FIELDS))
             report[host] = item
         return report
