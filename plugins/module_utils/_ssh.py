@@ -41,6 +41,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import tempfile
 import time
 
@@ -57,6 +58,8 @@ SERVER_ALIVE_COUNT_MAX = 4
 START_MARK = "# funaudiochat-start"
 # How far two readings of one start (now - uptime) may differ: RunPod's uptime is a report, not a clock.
 START_SLACK_SECONDS = 120
+# RunPod pod ids are short lowercase alphanumerics; anything else is never written into the file.
+_POD_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def known_hosts_file(value=None):
@@ -106,7 +109,8 @@ def note_starts(uptimes, known_hosts=None, now=None):
     """
     now = time.time() if now is None else now
     starts = dict((host_key_alias(pod_id), int(now - uptime))
-                  for pod_id, uptime in uptimes.items() if uptime and uptime > 0)
+                  for pod_id, uptime in uptimes.items()
+                  if uptime and uptime > 0 and _POD_ID.match(str(pod_id or "")))
     if not starts:
         return []
     path = os.path.expanduser(known_hosts_file(known_hosts))

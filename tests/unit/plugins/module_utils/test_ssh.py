@@ -69,6 +69,9 @@ def test_a_pod_started_since_the_last_note_has_its_key_forgotten(tmp_path):
     # No uptime yet (the container is not up): nothing is decided or written.
     before = path.read_text()
     assert _ssh.note_starts({"b": None, "c": 0}, str(path)) == [] and path.read_text() == before
+    # An id that is not a pod id (a line break, a second entry) is never written into the file.
+    assert _ssh.note_starts({"x\n@cert-authority * ssh-ed25519 AAAA": 5, None: 5}, str(path)) == []
+    assert path.read_text() == before
     # forget() (the collection started or terminated the pod) drops the note with the key.
     assert _ssh.forget("a", str(path)) is True
     assert path.read_text() == "runpod-b %s\n# funaudiochat-start runpod-b 9400\n" % key
