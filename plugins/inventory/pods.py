@@ -287,12 +287,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         counts = {}
         for pod in pods:
             counts[pod.get("name")] = counts.get(pod.get("name"), 0) + 1
+        wanted = [pod for pod in pods if self._wanted(pod)]
         if fresh:  # a pod started since the last look has new host keys (see _ssh)
             _ssh.note_starts(dict((pod.get("id"), (pod.get("runtime") or {}).get("uptimeInSeconds"))
-                                  for pod in pods if self._wanted(pod)), self.get_option("known_hosts_file"))
-        for pod in sorted(pods, key=lambda p: (p.get("name") or "", p.get("id") or "")):
-            if not self._wanted(pod):
-                continue
+                                  for pod in wanted), self.get_option("known_hosts_file"))
+        for pod in sorted(wanted, key=lambda p: (p.get("name") or "", p.get("id") or "")):
             host_ip, host_port = _pods.ssh_endpoint(pod, port)
             if host_ip is None and not self.get_option("include_unreachable"):
                 self.display.v("%s: leaving out pod %s (%s): no public mapping for port %s/tcp (status %s)"
