@@ -13,14 +13,21 @@ module: model_download
 short_description: Download a model repository from Hugging Face or ModelScope, resumably, with progress
 version_added: 0.2.0
 description:
-  - Brings a model repository (for example C(FunAudioLLM/Fun-Audio-Chat-8B)) into O(dest) on the target
-    with C(huggingface_hub) (or C(modelscope)) run by O(python), so C(HF_ENDPOINT), tokens, resume and the
-    hub's own file checks work as they do for every other user of the hub.
+  - Brings a model repository (for example C(FunAudioLLM/Fun-Audio-Chat-8B)) into O(dest) on the target.
   - A complete copy is recognised against the hub's file list and sizes without downloading anything.
-  - Free disk is checked before the download, against what is still missing.
-  - An interrupted download resumes where it stopped; finished files are not fetched again.
-  - The action plugin runs the download in slices of O(progress_interval) seconds and prints the bytes
-    done, the total and the rate after each one, so a download of many GB is never a silent task.
+  - Free disk is checked before the download, against what is still missing (partial files count as present).
+  - From Hugging Face, the files are fetched over plain HTTP from the Hub's C(resolve) URLs, each into one
+    stable partial file that any later run continues with an HTTP C(Range) request, and each is checked
+    against the Hub's sha256 (LFS and Xet files) or git blob id (small files) before it is moved into place.
+    An interruption (Ctrl-C, a dropped SSH connection, a container restart, a pod stop, a hub error or a
+    connection cut mid-file) loses at most the bytes in flight; finished files are never fetched again.
+    Partial files left by C(huggingface_hub) (this collection up to 0.3 used it) are taken over or removed.
+  - The download runs in a process of its own on the target, detached from the Ansible connection and
+    holding a lock on O(dest). The task reports progress while it runs; if the connection drops or the
+    controller is interrupted the download goes on, and a later run (or a second one started meanwhile)
+    attaches to it instead of starting another.
+  - The action plugin prints the bytes done, the total, the rate of this run and the time left every
+    O(progress_interval) seconds, so a download of many GB is never a silent task.
 author:
   - funaudiochat.runpod maintainers (@funaudiochat)
 options:
@@ -38,8 +45,11 @@ options:
     required: true
   source:
     description:
-      - Where the files come from. V(modelscope) runs C(modelscope.snapshot_download) and recognises a
-        complete copy by the record this module writes after a download, not by the hub's file list.
+      - Where the files come from.
+      - V(modelscope) runs C(modelscope.snapshot_download) with O(python) in the detached process, and
+        recognises a complete copy by the record this module writes after a download, not by the hub's file
+        list. Progress shows the bytes on disk without a total, and what an interrupted ModelScope download
+        keeps is up to the C(modelscope) client (this module neither resumes nor verifies its files).
     type: str
     choices: [huggingface, modelscope]
     default: huggingface
@@ -50,27 +60,33 @@ options:
     type: str
   token:
     description:
-      - Hugging Face token for gated or private repositories. Passed to the download process through its
-        environment, never its command line, and never written to disk.
+      - Hugging Face token for gated or private repositories. Sent only to the hub's own host (not to the CDN
+        it redirects to), kept in the download process's memory, never on its command line, in its environment
+        or on disk.
     type: str
   python:
     description:
-      - Python interpreter on the target that has C(huggingface_hub) (or C(modelscope)) installed.
-      - Only used when something must be downloaded.
+      - Python interpreter on the target that has C(modelscope) installed. Required with O(source=modelscope);
+        not used for Hugging Face, whose downloads need nothing but the target's own Python.
     type: path
-    required: true
+  connections:
+    description: Files downloaded at the same time (one connection each), biggest first.
+    type: int
+    default: 4
   reserve_gb:
     description: Free space, in GB, that must remain on O(dest)'s filesystem after the download.
     type: float
     default: 2.0
   progress_interval:
     description:
-      - Seconds between progress reports. The download runs in slices this long; each slice resumes where
-        the last stopped. V(0) downloads in one go, with no progress output.
+      - Seconds between progress reports. The download itself never stops for them.
+        V(0) waits for the end with no progress output.
     type: int
     default: 15
   timeout:
-    description: Seconds the whole download may take before the task fails (it resumes when run again).
+    description:
+      - Seconds the task waits for the download before it fails. The download goes on in the background;
+        running the task again attaches to it.
     type: int
     default: 14400
 attributes:
@@ -82,10 +98,11 @@ attributes:
     description: Downloads are reported as bytes and files, not as a diff.
   action:
     support: full
-    description: The action plugin drives the download in slices and shows progress on the controller.
+    description: The action plugin polls the download and shows progress on the controller.
 notes:
   - The target needs network access to the hub; the controller does not.
-  - Sizes are what the hub's file list reports; C(huggingface_hub) itself verifies what it downloads.
+  - The lock is an C(flock) on C(<dest>/.cache/funaudiochat/download.lock); the download's own messages go to
+    C(download.log) beside it.
 seealso:
   - module: funaudiochat.runpod.s2s_check
 """
@@ -95,7 +112,6 @@ EXAMPLES = r"""
   funaudiochat.runpod.model_download:
     repo_id: FunAudioLLM/Fun-Audio-Chat-8B
     dest: /workspace/funaudiochat/models/Fun-Audio-Chat-8B
-    python: /workspace/funaudiochat/tools/bin/python
     token: "{{ hf_token | default(omit) }}"
 
 - name: The same from ModelScope
@@ -108,7 +124,15 @@ EXAMPLES = r"""
 
 RETURN = r"""
 done:
-  description: Whether O(dest) holds the complete repository now (false only in check mode).
+  description: Whether O(dest) holds the complete repository now (false in check mode and while it downloads).
+  returned: always
+  type: bool
+running:
+  description: Whether a download was still running on the target when the task returned.
+  returned: always
+  type: bool
+attached:
+  description: Whether this task found a download already running (left by an interrupted run) and followed it.
   returned: always
   type: bool
 commit:
@@ -121,184 +145,214 @@ files:
   returned: always
   type: int
 bytes_total:
-  description: Total size of the repository's files.
+  description: Total size of the repository's files (0 for a ModelScope repository not downloaded before).
   returned: always
   type: int
 bytes_needed:
-  description: Bytes that were missing when the task started.
+  description: Bytes that were missing when the task started (partial files count as present).
   returned: always
   type: int
 bytes_done:
-  description: Bytes of the repository present in O(dest) when the task ended.
+  description: Bytes of the repository present in O(dest) when the task returned, partial files included.
+  returned: always
+  type: int
+bytes_reclaimed:
+  description: Bytes of stale partial files removed before the download (those that could not be continued).
   returned: always
   type: int
 seconds:
-  description: Time spent downloading.
+  description: Time this call spent waiting for the download.
   returned: always
   type: float
 """
 
-import json
 import os
+import subprocess
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import open_url
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.six.moves.urllib.parse import quote
 
-RECORD = ".funaudiochat-download.json"
-HF_DOWNLOAD_DIR = os.path.join(".cache", "huggingface", "download")
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _hub_download as hub
+from ansible_collections.funaudiochat.runpod.plugins.module_utils._checks import check_ranges
 
-# Run by O(python) on the target: the hub's own client does the download.
-_HELPER = r"""
-import os, sys
-repo_id, revision, dest, source = sys.argv[1:5]
-if source == "modelscope":
-    from modelscope import snapshot_download
-    snapshot_download(repo_id, revision=revision, local_dir=dest)
-else:
-    from huggingface_hub import snapshot_download
-    snapshot_download(repo_id=repo_id, revision=revision, local_dir=dest)
+# Run by O(python) on the target for ModelScope: its own client does the download.
+_MODELSCOPE_HELPER = r"""
+import sys
+from modelscope import snapshot_download
+snapshot_download(sys.argv[1], revision=sys.argv[2], local_dir=sys.argv[3])
 """
-
-
-class HubError(Exception):
-    """The hub could not list the repository; the message says what to do."""
-
-
-RETRY_DELAYS = (2, 5, 10, 20)  # seconds between attempts when the hub times out, drops or answers 5xx
-
-
-def _get_json(url, token, timeout=30):
-    """GET ``url`` as JSON, retrying timeouts, dropped connections and 5xx (a busy hub) a few times."""
-    headers = {"Authorization": "Bearer " + token} if token else {}
-    for delay in RETRY_DELAYS + (None,):
-        try:
-            response = open_url(url, headers=headers, timeout=timeout, follow_redirects="all")
-            return json.loads(response.read().decode("utf-8")), response.headers
-        except HTTPError as exc:
-            if exc.code < 500 or delay is None:
-                raise
-        except (URLError, OSError):
-            if delay is None:
-                raise
-        time.sleep(delay)
-
-
-def hub_manifest(endpoint, repo_id, revision, token):
-    """(commit, {path: size}) from the Hub's revision and recursive tree APIs."""
-    base = endpoint.rstrip("/") + "/api/models/" + repo_id
-    try:
-        info, _headers = _get_json("%s/revision/%s" % (base, quote(revision, safe="")), token)
-        commit = info.get("sha") or revision
-        files = {}
-        url = "%s/tree/%s?recursive=true" % (base, commit)
-        while url:
-            entries, headers = _get_json(url, token)
-            for entry in entries:
-                if entry.get("type") == "file":
-                    files[entry["path"]] = int(entry.get("size") or 0)
-            url = _next_link(headers.get("Link") or "")
-    except HTTPError as exc:
-        code = exc.headers.get("X-Error-Code") if exc.headers else None
-        if exc.code in (401, 403) or code == "GatedRepo":
-            raise HubError("%s: the hub refused access (HTTP %d, gated or private): set hf_token to a token that "
-                           "has access (accept the model's terms on its page first)" % (repo_id, exc.code))
-        if exc.code == 404:
-            raise HubError("%s@%s: not found on %s (%s): check the repository id and revision"
-                           % (repo_id, revision, endpoint, code or "HTTP 404"))
-        raise HubError("%s: the hub at %s answered HTTP %d; try again later" % (repo_id, endpoint, exc.code))
-    except (URLError, OSError, ValueError) as exc:
-        raise HubError("%s: cannot reach the hub at %s (%s): check the pod's network or the endpoint"
-                       % (repo_id, endpoint, getattr(exc, "reason", exc)))
-    return commit, files
-
-
-def _next_link(link):
-    for part in link.split(","):
-        if 'rel="next"' in part:
-            return part.split(";")[0].strip().strip("<>")
-    return None
-
-
-def read_record(dest):
-    try:
-        with open(os.path.join(dest, RECORD)) as handle:
-            return json.load(handle)
-    except (IOError, OSError, ValueError):
-        return {}
-
-
-def write_record(dest, record):
-    path = os.path.join(dest, RECORD)
-    with open(path + ".tmp", "w") as handle:
-        json.dump(record, handle, sort_keys=True)
-    os.rename(path + ".tmp", path)
-
-
-def _finished(dest, path, size):
-    full = os.path.join(dest, path)
-    return os.path.isfile(full) and os.path.getsize(full) == size
-
-
-def present_bytes(dest, files):
-    """Bytes of ``files`` already in ``dest``: finished files plus partial downloads."""
-    done = sum(size for path, size in files.items() if _finished(dest, path, size))
-    partial_dir = os.path.join(dest, HF_DOWNLOAD_DIR)
-    for root, _dirs, names in os.walk(partial_dir):
-        for name in names:
-            if name.endswith(".incomplete"):
-                done += os.path.getsize(os.path.join(root, name))
-    return done
-
-
-def missing_files(dest, files):
-    return sorted(path for path, size in files.items() if not _finished(dest, path, size))
-
-
-def free_bytes(path):
-    while not os.path.isdir(path):
-        parent = os.path.dirname(path)
-        if parent == path:
-            break
-        path = parent
-    stat = os.statvfs(path)
-    return stat.f_bavail * stat.f_frsize, path
-
-
-def local_files(dest):
-    found = {}
-    for root, dirs, names in os.walk(dest):
-        dirs[:] = [d for d in dirs if not (root == dest and d == ".cache")]
-        for name in names:
-            full = os.path.join(root, name)
-            rel = os.path.relpath(full, dest)
-            if rel != RECORD:
-                found[rel] = os.path.getsize(full)
-    return found
+POLL = 0.5  # seconds between looks at the download while waiting
 
 
 def gb(value):
     return "%.1f GB" % (value / 1e9)
 
 
-def run_slice(module, p, revision, env, seconds):
-    """Run the helper for up to ``seconds`` (0: until it ends). Returns True when it finished.
+def local_files(dest):
+    """{path: size} of what is in ``dest``, leaving out the module's record and caches."""
+    found = {}
+    for root, dirs, names in os.walk(dest):
+        dirs[:] = [d for d in dirs if not (root == dest and d == ".cache")]
+        for name in names:
+            full = os.path.join(root, name)
+            rel = os.path.relpath(full, dest)
+            if rel != hub.RECORD:
+                found[rel] = os.path.getsize(full)
+    return found
 
-    coreutils' timeout ends the slice (TERM, then KILL); the next slice resumes from the partial file.
-    """
-    cmd = [p["python"], "-c", _HELPER, p["repo_id"], revision, p["dest"], p["source"]]
-    if seconds:
-        cmd = ["timeout", "--kill-after=10", str(seconds)] + cmd
-    rc, _out, err = module.run_command(cmd, environ_update=env)
-    if seconds and rc in (124, 137):
-        return False
-    if rc != 0:
-        lines = [line for line in err.splitlines() if line.strip()]
-        reason = lines[-1] if lines else "exit status %d" % rc
-        module.fail_json(msg="%s: download failed: %s" % (p["repo_id"], reason), stderr_lines=lines[-20:])
-    return True
+
+class Download:
+    """One call of the module: find what is missing, start or attach to the download, wait a while, report."""
+
+    def __init__(self, module):
+        self.module = module
+        self.p = module.params
+        self.layout = hub.Layout(self.p["dest"])
+        self.endpoint = self.p["endpoint"] or os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
+        self.result = dict(changed=False, done=False, running=False, attached=False, files=0, bytes_total=0,
+                           bytes_needed=0, bytes_done=0, bytes_reclaimed=0, seconds=0.0)
+        self.record = self.layout.read_json(self.layout.record)
+
+    def fail(self, msg, **extra):
+        self.module.fail_json(msg=msg, **dict(self.result, **extra))
+
+    # -------------------------------------------------------------- sources
+    def run(self):
+        if self.p["source"] == "huggingface":
+            self.huggingface()
+        else:
+            self.modelscope()
+
+    def huggingface(self):
+        p = self.p
+        try:
+            commit, files = hub.hub_manifest(self.endpoint, p["repo_id"], p["revision"], p["token"])
+        except hub.HubError as exc:
+            self.fail(str(exc))
+        total = sum(f.size for f in files)
+        self.result.update(commit=commit, files=len(files), bytes_total=total)
+        if not self.layout.missing(files):
+            self.complete(commit, dict((f.path, f.size) for f in files))
+        running = hub.locked(self.layout.lock)
+        if not running and not self.module.check_mode:
+            self.result["bytes_reclaimed"] = self.layout.tidy(files)[1]
+        present = self.layout.present_bytes(files)
+
+        def work():
+            downloader = hub.Downloader(self.layout, self.endpoint, p["repo_id"], commit, files, token=p["token"],
+                                        connections=p["connections"])
+            downloader.run()
+            still = self.layout.missing(files)
+            if still:
+                raise hub.FileFailed("%d file(s) still missing (%s)" % (len(still), still[0].path))
+            self.layout.write_json(self.layout.record, dict(repo_id=p["repo_id"], revision=p["revision"],
+                                                            commit=commit, files=dict((f.path, f.size) for f in files)))
+
+        self.start_or_attach(running, total - present, present, work, commit)
+        self.wait(lambda: self.layout.present_bytes(files), lambda: not self.layout.missing(files))
+
+    def modelscope(self):
+        p = self.p
+        files = (self.record.get("files") or {}) if self.record.get("revision") == p["revision"] else {}
+        total = sum(files.values())
+        self.result.update(files=len(files), bytes_total=total)
+        if files and all(local_files(p["dest"]).get(path) == size for path, size in files.items()):
+            self.complete(p["revision"], files)
+        running = hub.locked(self.layout.lock)
+
+        def present():
+            return sum(local_files(p["dest"]).values())
+
+        def work():
+            cmd = [p["python"], "-c", _MODELSCOPE_HELPER, p["repo_id"], p["revision"], p["dest"]]
+            subprocess.check_call(cmd, stdin=open(os.devnull))  # its output goes to the download log
+            self.layout.write_json(self.layout.record, dict(repo_id=p["repo_id"], revision=p["revision"],
+                                                            commit=p["revision"], files=local_files(p["dest"])))
+
+        done_before = present()
+        self.start_or_attach(running, max(total - done_before, 0), done_before, work, p["revision"])
+
+        def complete():
+            record = self.layout.read_json(self.layout.record)
+            return bool(record.get("files")) and record.get("revision") == p["revision"]
+        self.wait(present, complete)
+        files = local_files(p["dest"])
+        self.result.update(files=len(files), bytes_total=sum(files.values()))
+
+    # -------------------------------------------------------------- steps
+    def complete(self, commit, files):
+        """Everything is there: note the commit (a moved branch) and exit unchanged."""
+        if self.record.get("commit") != commit and not self.module.check_mode:
+            self.layout.write_json(self.layout.record, dict(repo_id=self.p["repo_id"], revision=self.p["revision"],
+                                                            commit=commit, files=files))
+        total = sum(files.values())
+        self.result.update(done=True, bytes_done=total, bytes_total=total, files=len(files))
+        self.module.exit_json(**self.result)
+
+    def start_or_attach(self, running, needed, present, work, commit):
+        """Check the disk, then start the detached download, or follow the one that holds the lock."""
+        p = self.p
+        self.result.update(changed=True, bytes_needed=needed, bytes_done=present, attached=running)
+        if not running:
+            free, mount = hub.free_bytes(p["dest"])
+            reserve = int(p["reserve_gb"] * 1e9)
+            if self.result["bytes_total"] and free < needed + reserve:
+                self.fail("Not enough disk for %s on %s: it needs %s more (plus %s kept free), %s is free: use "
+                          "a larger volume (volume_gb or a network volume) or free space there"
+                          % (p["repo_id"], mount, gb(needed), gb(reserve), gb(free)))
+        if self.module.check_mode:
+            self.module.exit_json(**self.result)
+        if running:
+            return
+        fd = hub.try_lock(self.layout.lock)
+        if fd is None:  # another run started one just now: follow it
+            self.result["attached"] = True
+            return
+        try:
+            hub.write_status(self.layout, state="running", commit=commit, started=time.time())
+
+            def guarded():
+                hub.write_status(self.layout, state="running", commit=commit, started=time.time())
+                try:
+                    work()
+                except Exception as exc:  # pylint: disable=broad-except
+                    hub.write_status(self.layout, state="failed", commit=commit, error=str(exc))
+                    raise
+                hub.write_status(self.layout, state="done", commit=commit)
+            hub.spawn_detached(guarded, fd, self.layout.log)
+        finally:
+            os.close(fd)  # the download's process keeps the lock
+
+    def wait(self, present, complete):
+        """Follow the download for up to progress_interval seconds (0: until it ends, within timeout)."""
+        p = self.p
+        started = time.time()
+        seconds = p["progress_interval"] or p["timeout"]
+        while True:
+            if not hub.locked(self.layout.lock):
+                break
+            if time.time() - started >= seconds:
+                self.result.update(running=True, bytes_done=present(), seconds=round(time.time() - started, 2))
+                self.module.exit_json(**self.result)
+            time.sleep(POLL)
+        self.result.update(bytes_done=present(), seconds=round(time.time() - started, 2))
+        status = self.layout.read_json(self.layout.status)
+        if status.get("state") == "done" and complete():
+            self.result.update(done=True, bytes_done=self.result["bytes_total"] or self.result["bytes_done"])
+            self.module.exit_json(**self.result)
+        reason = status.get("error") if status.get("state") == "failed" else (
+            "the download process ended unexpectedly (%s)" % (_last_line(self.layout.log) or "no message"))
+        self.fail("%s: download failed: %s. Run again to resume; finished and partial files are kept"
+                  % (p["repo_id"], reason), log=self.layout.log)
+
+
+def _last_line(path):
+    try:
+        with open(path) as handle:
+            lines = [line.strip() for line in handle if line.strip()]
+    except (IOError, OSError):
+        return ""
+    return lines[-1] if lines else ""
 
 
 def main():
@@ -310,75 +364,25 @@ def main():
             source=dict(type="str", default="huggingface", choices=["huggingface", "modelscope"]),
             endpoint=dict(type="str"),
             token=dict(type="str", no_log=True),
-            python=dict(type="path", required=True),
+            python=dict(type="path"),
+            connections=dict(type="int", default=4),
             reserve_gb=dict(type="float", default=2.0),
             progress_interval=dict(type="int", default=15),
             timeout=dict(type="int", default=14400),
         ),
+        required_if=[("source", "modelscope", ("python",))],
         supports_check_mode=True,
     )
     p = module.params
-    repo_id, dest = p["repo_id"], p["dest"]
+    repo_id = p["repo_id"]
     if repo_id.count("/") != 1 or any(c in repo_id for c in " \"'\\\n"):
         module.fail_json(msg="repo_id: %r is not a repository id; use owner/name, e.g. FunAudioLLM/Fun-Audio-Chat-8B"
                          % repo_id)
-    for name in ("reserve_gb", "progress_interval", "timeout"):
-        if p[name] < 0:
-            module.fail_json(msg="%s: must be 0 or more, got %s" % (name, p[name]))
-    endpoint = p["endpoint"] or os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
-    record = read_record(dest)
-    result = dict(changed=False, done=False, files=0, bytes_total=0, bytes_needed=0, bytes_done=0, seconds=0.0)
-
-    if p["source"] == "huggingface":
-        try:
-            commit, files = hub_manifest(endpoint, repo_id, p["revision"], p["token"])
-        except HubError as exc:
-            module.fail_json(msg=str(exc), **result)
-        result["commit"] = commit
-    else:
-        commit, files = p["revision"], record.get("files") or {}
-        if record.get("revision") != p["revision"]:
-            files = {}
-    total = sum(files.values())
-    missing = missing_files(dest, files) if files else ["*"]
-    result.update(files=len(files), bytes_total=total)
-    if not missing:
-        if record.get("commit") != commit and not module.check_mode:
-            write_record(dest, dict(repo_id=repo_id, revision=p["revision"], commit=commit, files=files))
-        result.update(done=True, bytes_done=total)
-        module.exit_json(**result)
-
-    present = present_bytes(dest, files)
-    needed = max(total - present, 0)
-    result.update(bytes_needed=needed, bytes_done=present, changed=True)
-    free, mount = free_bytes(dest)
-    reserve = int(p["reserve_gb"] * 1e9)
-    if files and free < needed + reserve:
-        module.fail_json(msg="Not enough disk for %s on %s: it needs %s more (plus %s kept free), %s is free: use "
-                             "a larger volume (volume_gb or a network volume) or free space there"
-                             % (repo_id, mount, gb(needed), gb(reserve), gb(free)), **result)
-    if module.check_mode:
-        module.exit_json(**result)
-
-    if not os.path.isdir(dest):
-        os.makedirs(dest)
-    env = dict(HF_ENDPOINT=endpoint, HF_HUB_DISABLE_PROGRESS_BARS="1", HF_HUB_DISABLE_TELEMETRY="1",
-               HF_HUB_ENABLE_HF_TRANSFER="0", PYTHONUNBUFFERED="1", HF_TOKEN=p["token"] or "")
-    started = time.time()
-    finished = run_slice(module, p, commit, env, p["progress_interval"])
-    result["seconds"] = round(time.time() - started, 2)
-    if p["source"] == "modelscope" and finished:
-        files = local_files(dest)
-        result.update(files=len(files), bytes_total=sum(files.values()))
-    result["bytes_done"] = present_bytes(dest, files) if files else 0
-    if finished:
-        still = missing_files(dest, files)
-        if still:
-            module.fail_json(msg="%s: the download ended but %d file(s) are missing or the wrong size (%s): run "
-                                 "again to resume" % (repo_id, len(still), ", ".join(still[:3])), **result)
-        write_record(dest, dict(repo_id=repo_id, revision=p["revision"], commit=commit, files=files))
-        result.update(done=True, bytes_done=sum(files.values()))
-    module.exit_json(**result)
+    problem = check_ranges(p, dict(reserve_gb=(0, None), progress_interval=(0, None), timeout=(1, None),
+                                   connections=(1, 16)))
+    if problem:
+        module.fail_json(msg=problem)
+    Download(module).run()
 
 
 if __name__ == "__main__":

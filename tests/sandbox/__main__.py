@@ -25,13 +25,21 @@ def main(argv=None):
     parser.add_argument("--state-dir", default=None, help="default: tests/sandbox/state")
     parser.add_argument("--boot-seconds", type=float, default=None,
                         help="up: seconds before a new pod's container starts")
+    parser.add_argument("--link-rate", default=None,
+                        help="up: bytes/s per connection pods download at from the hub, app repo and wheels (e.g. 20MB)")
+    parser.add_argument("--link-total", default=None, help="up: bytes/s over all connections to each of them")
+    parser.add_argument("--link-latency-ms", default=None, help="up: one-way delay on those links")
+    parser.add_argument("--hub-profile", choices=("small", "real"), default=None,
+                        help="up: real serves the models at their real sizes (~19 GB, generated on the fly)")
     parser.add_argument("--prefix", default=None,
                         help="clean: only sandboxes whose instance name starts with this")
     args = parser.parse_args(argv)
     stack = SandboxStack(args.state_dir)
     try:
         if args.command == "up":
-            info = stack.up(boot_seconds=args.boot_seconds)
+            link = {name: value for name, value in (("rate", args.link_rate), ("total", args.link_total),
+                                                    ("latency_ms", args.link_latency_ms)) if value is not None}
+            info = stack.up(boot_seconds=args.boot_seconds, link=link, hub_profile=args.hub_profile)
             print("sandbox up: RunPod API at %s, model hub at %s, app repo at %s, pod images %s"
                   % (info["api"]["url"], info["hub"]["url"], info["repo"]["url"],
                      ", ".join(info["images"].values())))

@@ -17,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 
+from .link import add_link_arguments, link_from_args
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP_SOURCE = os.path.join(HERE, "fun_audio_chat")
 THIRD_PARTY_SOURCE = os.path.join(HERE, "fun_audio_chat_third_party")
@@ -76,10 +78,11 @@ def main(argv=None):
     parser.add_argument("--dir", required=True, help="where the bare repos are built and served from")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    add_link_arguments(parser)
     args = parser.parse_args(argv)
     build(args.dir)
     from .static_http import serve_directory  # pylint: disable=import-outside-toplevel
-    serve_directory(args.dir, args.host, args.port, "SANDBOX_APP_REPO", "/%s.git" % APP)
+    serve_directory(args.dir, args.host, args.port, "SANDBOX_APP_REPO", "/%s.git" % APP, link=link_from_args(args))
     return 0
 
 

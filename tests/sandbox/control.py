@@ -52,6 +52,10 @@ class SandboxProcess:
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
+    def link(self, **settings):
+        """Change this server's link (tests.sandbox.link): rate, total, latency_ms, cut_after, cuts."""
+        return self.admin("POST", "link", settings)
+
     def __enter__(self):
         return self.start()
 

@@ -87,7 +87,10 @@ class SandboxStack:
         }
 
     # ---------------------------------------------------------- lifecycle
-    def up(self, boot_seconds=None, timeout=60):
+    def up(self, boot_seconds=None, timeout=60, link=None, hub_profile=None):
+        """Start the services (nothing when they run); ``link`` ({"rate", "total", "latency_ms"}) paces
+        what pods download from the hub, the app repo and the wheels server (tests.sandbox.link);
+        ``hub_profile="real"`` serves the models at their real sizes."""
         if self.running():
             return self.info()
         # After a crash, carry on with the same account: its pods' containers
@@ -105,18 +108,23 @@ class SandboxStack:
         if boot_seconds is not None:
             api_cmd += ["--boot-seconds", str(boot_seconds)]
         info = {"instance": instance, "api_key": api_key, "images": images}
+        link_args = []
+        for name, value in sorted((link or {}).items()):
+            link_args += ["--link-" + name.replace("_", "-"), str(value)]
+        hub_args = ["--profile", hub_profile] if hub_profile else []
         try:
             info["api"] = self._spawn("api", api_cmd, "RUNPOD_API_BASE_URL", timeout,
                                       SANDBOX_RUNPOD_API_KEY=api_key)
-            info["hub"] = self._spawn("hub", ["-m", "tests.sandbox.model_hub", "--host", "0.0.0.0", "--port", "0"],
-                                      "HF_ENDPOINT", timeout)
+            info["hub"] = self._spawn("hub", ["-m", "tests.sandbox.model_hub", "--host", "0.0.0.0", "--port", "0"]
+                                      + hub_args + link_args, "HF_ENDPOINT", max(timeout, 600 if hub_args else 0))
             info["repo"] = self._spawn("repo", ["-m", "tests.sandbox.app_repo", "--dir",
                                                 os.path.join(self.state_dir, "git"), "--host", "0.0.0.0",
-                                                "--port", "0"], "SANDBOX_APP_REPO", timeout)
+                                                "--port", "0"] + link_args, "SANDBOX_APP_REPO", timeout)
             wheel_dir, torch_version = torch_wheel()
             info["torch_version"] = torch_version
             info["wheels"] = self._spawn("wheels", ["-m", "tests.sandbox.static_http", "--dir", wheel_dir,
-                                                    "--host", "0.0.0.0", "--port", "0"], "SANDBOX_WHEELS", timeout)
+                                                    "--host", "0.0.0.0", "--port", "0"] + link_args,
+                                          "SANDBOX_WHEELS", timeout)
         finally:
             self._write_info(info)
         return info

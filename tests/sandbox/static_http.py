@@ -2,6 +2,7 @@
 
 from aiohttp import web
 
+from .link import add_link_arguments, link_from_args
 from .serving import serve
 
 
@@ -16,12 +17,13 @@ def make_app(directory, show_index=False):
     return app
 
 
-def serve_directory(directory, host, port, url_var, url_path="", show_index=False):
+def serve_directory(directory, host, port, url_var, url_path="", show_index=False, link=None):
     """Serve ``directory`` until SIGTERM; print ``URL_VAR=http://127.0.0.1:PORT<url_path>`` once listening.
 
-    ``show_index`` lists directories as HTML links (what pip's --find-links reads).
+    ``show_index`` lists directories as HTML links (what pip's --find-links reads); ``link`` paces the
+    clients' connections (tests.sandbox.link).
     """
-    serve(lambda: make_app(directory, show_index), host, port, url_var, url_path)
+    serve(lambda: make_app(directory, show_index), host, port, url_var, url_path, link=link)
 
 
 def main(argv=None):
@@ -31,8 +33,9 @@ def main(argv=None):
     parser.add_argument("--dir", required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    add_link_arguments(parser)
     args = parser.parse_args(argv)
-    serve_directory(args.dir, args.host, args.port, "SANDBOX_WHEELS", "/", show_index=True)
+    serve_directory(args.dir, args.host, args.port, "SANDBOX_WHEELS", "/", show_index=True, link=link_from_args(args))
     return 0
 
 

@@ -16,7 +16,10 @@ a token configured every repo is gated: requests need ``Authorization:
 Bearer <token>``. Admin calls under ``/_sandbox/``: ``health``, ``stats``
 (bytes and requests served), ``faults`` (``{"kind": "status", "status": 503, "count": N}``: the next N
 repo requests fail with that status; ``{"kind": "cut", "after_bytes": N}``
-drops the next file download after N bytes).
+drops the next file download longer than N bytes after N bytes; ``{"kind": "ignore_range"}`` answers the next Range download with
+the whole file (200); ``{"kind": "corrupt"}`` flips a byte of the next one). With
+``cdn_redirect``, LFS files answer 302 to ``http://localhost:PORT/_cdn/<sha256>`` (another host than
+127.0.0.1, as huggingface.co redirects to its CDN), which refuses requests that carry a token.
 """
 
 import collections
@@ -28,6 +31,8 @@ REPOS = web.AppKey("repos", dict)
 TOKEN = web.AppKey("token", object)
 STATS = web.AppKey("stats", dict)
 FAULTS = web.AppKey("faults", list)
+CDN = web.AppKey("cdn", bool)
+FAULT_KINDS = ("cut", "status", "ignore_range", "corrupt")
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -113,8 +118,36 @@ async def resolve(request):
     if repo_file.lfs:
         headers["X-Linked-Etag"] = '"%s"' % repo_file.etag
         headers["X-Linked-Size"] = str(repo_file.size)
+        if request.app[CDN]:
+            # As huggingface.co does for LFS files: a redirect to a signed URL on another host.
+            headers["Location"] = "http://localhost:%s/_cdn/%s?X-Amz-Signature=sandbox" % (
+                request.url.port, repo_file.sha256)
+            _record(request, 302)
+            return web.Response(status=302, headers=headers)
+    return await _send(request, repo_file, headers)
+
+
+async def cdn(request):
+    """The stand-in CDN: serves LFS content by sha256 and, like a signed S3 URL, refuses a second credential."""
+    sha256 = request.match_info["sha256"]
+    repo_file = next((f for repo in request.app[REPOS].values() for f in repo.files.values()
+                      if f.lfs and f.sha256 == sha256), None)
+    if repo_file is None:
+        _record(request, 404)
+        return web.Response(status=404, text="NoSuchKey")
+    if "Authorization" in request.headers:
+        _record(request, 400)
+        return web.Response(status=400, text="InvalidArgument: Only one auth mechanism allowed")
+    return await _send(request, repo_file, {"ETag": '"%s"' % sha256, "Accept-Ranges": "bytes",
+                                            "Content-Type": "application/octet-stream"})
+
+
+async def _send(request, repo_file, headers):
+    """The file's bytes (a Range of them: 206; an unsatisfiable one: 416), streamed; faults applied."""
     start, end, status = 0, repo_file.size - 1, 200
     match = _RANGE.match(request.headers.get("Range", ""))
+    if request.method == "GET" and match and _take(request.app[FAULTS], "ignore_range") is not None:
+        match = None  # a server that ignores Range answers 200 with the whole file
     if match and (match.group(1) or match.group(2)):
         if match.group(1):
             start = int(match.group(1))
@@ -132,19 +165,24 @@ async def resolve(request):
         _record(request, status)
         return web.Response(status=status, headers=headers)
 
-    body = repo_file.data[start:end + 1]
-    cut = _take_cut(request.app[FAULTS])
+    length = end - start + 1
+    cut = _take_cut(request.app[FAULTS], length)
+    corrupt = _take(request.app[FAULTS], "corrupt") is not None
     response = web.StreamResponse(status=status, headers=headers)
     await response.prepare(request)
-    if cut is not None and cut < len(body):
-        await response.write(body[:cut])
-        _record(request, status, cut)
-        request.transport.close()  # the connection drops mid-file
-        return response
-    for offset in range(0, len(body), 256 * 1024):
-        await response.write(body[offset:offset + 256 * 1024])
+    sent = 0
+    for data in repo_file.chunks(start, end):  # generated block by block: never the whole file in memory
+        if corrupt:  # one flipped byte in the first chunk: only a checksum notices
+            data, corrupt = bytes([data[0] ^ 0xFF]) + data[1:], False
+        if cut is not None and sent + len(data) > cut:
+            await response.write(data[:cut - sent])
+            _record(request, status, cut)
+            request.transport.close()  # the connection drops mid-file
+            return response
+        await response.write(data)
+        sent += len(data)
     await response.write_eof()
-    _record(request, status, len(body))
+    _record(request, status, length)
     return response
 
 
@@ -158,9 +196,14 @@ def _take(faults, kind):
     return None
 
 
-def _take_cut(faults):
-    rule = _take(faults, "cut")
-    return None if rule is None else int(rule.get("after_bytes", 0))
+def _take_cut(faults, length):
+    """The byte count to cut this response at: the first cut rule for responses longer than its after_bytes."""
+    for rule in faults:
+        if rule.get("kind") == "cut" and rule.get("count", 1) > 0 and length > int(rule.get("after_bytes", 0)):
+            rule["count"] = rule.get("count", 1) - 1
+            faults[:] = [r for r in faults if r.get("count", 1) > 0]
+            return int(rule.get("after_bytes", 0))
+    return None
 
 
 async def admin_health(_request):
@@ -180,17 +223,18 @@ async def admin_stats_clear(request):
 
 async def admin_faults(request):
     rule = await request.json()
-    if rule.get("kind") not in ("cut", "status"):
-        return web.json_response({"error": 'fault kind must be "cut" or "status"'}, status=400)
+    if rule.get("kind") not in FAULT_KINDS:
+        return web.json_response({"error": "fault kind must be one of %s" % ", ".join(FAULT_KINDS)}, status=400)
     rule.setdefault("count", 1)
     request.app[FAULTS].append(rule)
     return web.json_response({"ok": True, "rule": rule})
 
 
-def make_app(repos, token=None):
+def make_app(repos, token=None, cdn_redirect=False):
     app = web.Application()
     app[REPOS] = repos
     app[TOKEN] = token
+    app[CDN] = cdn_redirect
     app[STATS] = {"bytes_sent": 0, "requests": collections.deque(maxlen=5000)}
     app[FAULTS] = []
     app.router.add_get("/_sandbox/health", admin_health)
@@ -201,6 +245,7 @@ def make_app(repos, token=None):
     app.router.add_get("/api/models/{org}/{name}/revision/{rev}", repo_info)
     app.router.add_get("/api/models/{org}/{name}/tree/{rev}", tree)
     app.router.add_get("/api/models/{org}/{name}/tree/{rev}/{path:.+}", tree)
+    app.router.add_get("/_cdn/{sha256}", cdn)
     app.router.add_route("HEAD", "/{org}/{name}/resolve/{rev}/{path:.+}", resolve)
     app.router.add_get("/{org}/{name}/resolve/{rev}/{path:.+}", resolve, allow_head=False)
     return app
