@@ -321,11 +321,21 @@ def try_lock(path):
 
 
 def locked(path):
-    """Whether a download holds the lock now."""
-    fd = try_lock(path)
-    if fd is None:
-        return True
-    os.close(fd)
+    """Whether a download holds the lock now (creates nothing: check mode calls it too)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except (IOError, OSError) as exc:
+        if exc.errno == errno.ENOENT:
+            return False
+        raise
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except (IOError, OSError) as exc:
+        if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            return True
+        raise
+    finally:
+        os.close(fd)
     return False
 
 
