@@ -83,6 +83,8 @@ def run_playbook(playbook, extra_vars=None, check=False, diff=False, inventory=N
     if json_output:
         try:
             text = proc.stdout.lstrip()
+            if not text.startswith("{") and "\n{" in text:  # progress lines (model_download) come first
+                text = text[text.index("\n{") + 1:]
             output, end = json.JSONDecoder().raw_decode(text)
             output["report_text"] = text[end:]  # what the s2s_report callback printed after the recap
         except ValueError:

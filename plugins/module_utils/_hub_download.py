@@ -490,7 +490,7 @@ class Downloader:
                 if attempts >= FILE_ATTEMPTS:
                     raise FileFailed("%s: %d attempts in a row failed (last: %s); run again to resume from byte %d"
                                      % (hub_file.path, attempts, reason, now))
-                print("%s: %s; resuming from byte %d" % (hub_file.path, reason, now))
+                sys.stderr.write("%s: %s; resuming from byte %d\n" % (hub_file.path, reason, now))
                 self.sleep(min(2 ** attempts, 30) if attempts else 1)
 
     def _get_range(self, hub_file, part, have):

@@ -122,9 +122,8 @@ class SandboxStack:
                                                 "--port", "0"] + link_args, "SANDBOX_APP_REPO", timeout)
             wheel_dir, torch_version = torch_wheel()
             info["torch_version"] = torch_version
-            info["wheels"] = self._spawn("wheels", ["-m", "tests.sandbox.static_http", "--dir", wheel_dir,
-                                                    "--host", "0.0.0.0", "--port", "0"] + link_args,
-                                          "SANDBOX_WHEELS", timeout)
+            wheels_cmd = ["-m", "tests.sandbox.static_http", "--dir", wheel_dir, "--host", "0.0.0.0", "--port", "0"]
+            info["wheels"] = self._spawn("wheels", wheels_cmd + link_args, "SANDBOX_WHEELS", timeout)
         finally:
             self._write_info(info)
         return info

@@ -176,7 +176,7 @@ class Repo:
 
     def __init__(self, repo_id, files):
         self.repo_id = repo_id
-        self.files = {path: repo_file for path, repo_file in sorted(files.items())}
+        self.files = dict(sorted(files.items()))
         manifest = "".join("%s %s\n" % (f.path, f.blob_id) for f in self.files.values())
         self.sha = hashlib.sha1(repo_id.encode() + b"\0" + manifest.encode()).hexdigest()
 
