@@ -1,1 +1,1 @@
-"""Measurements that print ratios, measured side by side in one run (DESIGN.md section 6)."""
+"""Measurements that print ratios, measured side by side in one run (README.md, Benchmarks)."""

@@ -59,7 +59,8 @@ CAPACITY_MARKERS = (
 # RunPod's generic answer, also seen when capacity is thin (runpod/runpod-python#239, on podResume):
 # "Something went wrong. Please try again later or contact support." Whether anything changed is unknown.
 UNCLEAR_MARKERS = ("something went wrong. please try again later or contact support",)
-# lowestPrice's stockStatus: High/Medium/Low, or null or the string "None" when sold out (DESIGN.md section 2).
+# lowestPrice's stockStatus: High/Medium/Low, or null or the string "None" when sold out (undocumented by RunPod;
+# see docs/RELIABILITY.md, "stockStatus null or None").
 NO_STOCK = (None, "", "None", "NONE", "none")
 
 

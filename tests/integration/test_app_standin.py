@@ -20,7 +20,7 @@ from websockets.sync.client import connect
 from tests.sandbox import app_repo
 from tests.sandbox.control import REPO_ROOT
 
-# Upstream's order (DESIGN.md section 3): the port opens ("Running on") before the TTS model is loaded.
+# Upstream's order (web_demo/server/server.py at 8ba984b6): the port opens ("Running on") before the TTS model is loaded.
 READY_LINES = ["[INFO] s2s model loaded (: cuda)", "[INFO] Global TTS process started", "======== Running on http://",
                "[TTS Process] Starting TTS worker process on cuda:0", "cosyvoice loaded",
                "[TTS Process] TTS model loaded successfully"]

@@ -1,7 +1,7 @@
 """Fun-Audio-Chat web demo server: the sandbox stand-in.
 
 Same command line, log lines and websocket protocol as upstream's
-``web_demo/server/server.py`` (DESIGN.md section 3, read from
+``web_demo/server/server.py`` (read from
 FunAudioLLM/Fun-Audio-Chat at 8ba984b64b4880918db2807e08d795475481200c); the
 "model" is a tiny deterministic double. What stays faithful because
 deployment code depends on it:
