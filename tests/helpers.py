@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -142,3 +143,26 @@ def wait_for_ssh(host, port, key, timeout=60):
         if time.monotonic() - started > timeout:
             raise AssertionError("no SSH to %s:%s after %ss: %s" % (host, port, timeout, proc.stderr.strip()))
         time.sleep(0.2)
+
+
+def press_ctrl_c(proc, presses=6, wait=5):
+    """Ctrl-C in the terminal (SIGINT to ``proc``'s process group), pressed again while the run goes on.
+
+    ansible-core 2.19 may stop only the running task on the first Ctrl-C (ansible/ansible#86078)
+    or wait for the interrupted worker's result (ansible/ansible#29124); users press again. Returns
+    when the process has ended; after ``presses`` presses, kills it.
+    """
+    for _press in range(presses):
+        try:
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(wait)
+            return
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()

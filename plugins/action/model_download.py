@@ -88,8 +88,6 @@ class ActionModule(ActionBase):
                 baseline = total - (answer.get("bytes_needed") or 0) if total else 0
             elapsed = max(time.monotonic() - started, 0.001)
             display.display(progress_line(host, repo, done, total, (done - baseline) / elapsed))
-            if not answer.get("running"):
-                break
             if time.monotonic() - started > timeout:
                 answer.update(failed=True, msg="%s: not complete after %ds (%s of %s); the download goes on on the "
                                                "target: run again to follow it" % (repo, timeout, _gb(done), _gb(total)))

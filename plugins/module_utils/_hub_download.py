@@ -494,7 +494,7 @@ class Downloader:
                 self.sleep(min(2 ** attempts, 30) if attempts else 1)
 
     def _get_range(self, hub_file, part, have):
-        """GET the bytes from ``have`` on and append them to ``part``; the number of bytes written."""
+        """GET the bytes from ``have`` on and append them to ``part`` (raises when the connection ends early)."""
         headers = {"Accept-Encoding": "identity"}
         if have:
             headers["Range"] = "bytes=%d-" % have
@@ -503,7 +503,7 @@ class Downloader:
             response = _open(url, headers, self.read_timeout, self.token)
         except HTTPError as exc:
             if exc.code == 416 and have:  # nothing after ``have``: the part is whole (checked by the caller)
-                return 0
+                return
             raise
         written = 0
         try:
@@ -532,7 +532,6 @@ class Downloader:
             response.close()
         if have + written < hub_file.size:
             raise ValueError("the connection ended at byte %d of %d" % (have + written, hub_file.size))
-        return written
 
 
 def _reason(exc):

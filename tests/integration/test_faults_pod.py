@@ -16,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from tests.helpers import ANSIBLE_BIN, REPO_ROOT, ansible_env, run_module, ssh
+from tests.helpers import ANSIBLE_BIN, REPO_ROOT, ansible_env, press_ctrl_c, run_module, ssh
 from tests.sandbox import podman
 from tests.sandbox.control import ModelHub
 from tests.sandbox.runpod_api.podman_backend import container_name
@@ -215,24 +215,8 @@ def test_interrupted_mid_download_and_run_again(sandbox_stack, tmp_path):
         ssh(pod["ssh_host"], pod["ssh_port"], sandbox_stack.env()["SANDBOX_SSH_KEY"],
             "rm -rf /workspace/funaudiochat/models/Fun-Audio-Chat-8B")
 
-        def interrupt(proc):
-            """Ctrl-C in the terminal (SIGINT to the process group), pressed again while the run goes on.
-
-            ansible-core 2.19 may stop only the running task on the first Ctrl-C (ansible/ansible#86078),
-            or wait for the interrupted worker's result (ansible/ansible#29124); users press again.
-            """
-            def press():
-                for _press in range(4):
-                    try:
-                        os.killpg(proc.pid, signal.SIGINT)
-                    except ProcessLookupError:
-                        return
-                    try:
-                        proc.wait(timeout=15)
-                        return
-                    except subprocess.TimeoutExpired:
-                        continue
-            threading.Thread(target=press, daemon=True).start()
+        def interrupt(proc):  # pressed from a thread: deploy_until reads the run's output meanwhile
+            threading.Thread(target=press_ctrl_c, args=(proc, 4, 15), daemon=True).start()
         rc, _out, _entry = deploy_until(sandbox_stack, tmp_path, "GB of", interrupt, **extra)
         assert rc != 0
         time.sleep(3)  # the download goes on on the pod meanwhile (detached from the run); the rerun follows it

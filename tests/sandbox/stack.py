@@ -33,6 +33,8 @@ from .pod_image.build import torch_wheel
 DEFAULT_STATE_DIR = os.path.join(REPO_ROOT, "tests", "sandbox", "state")
 SERVICES = ("api", "hub", "repo", "wheels")
 POD_HOST = "host.containers.internal"  # the host, as seen from a sandbox pod
+# A hub with a profile (``real``: ~19 GB) hashes its files once before it answers; later starts read the cache.
+PROFILE_HASH_SECONDS = 600
 
 
 class SandboxStack:
@@ -116,7 +118,8 @@ class SandboxStack:
             info["api"] = self._spawn("api", api_cmd, "RUNPOD_API_BASE_URL", timeout,
                                       SANDBOX_RUNPOD_API_KEY=api_key)
             info["hub"] = self._spawn("hub", ["-m", "tests.sandbox.model_hub", "--host", "0.0.0.0", "--port", "0"]
-                                      + hub_args + link_args, "HF_ENDPOINT", max(timeout, 600 if hub_args else 0))
+                                      + hub_args + link_args, "HF_ENDPOINT",
+                                      max(timeout, PROFILE_HASH_SECONDS if hub_args else 0))
             info["repo"] = self._spawn("repo", ["-m", "tests.sandbox.app_repo", "--dir",
                                                 os.path.join(self.state_dir, "git"), "--host", "0.0.0.0",
                                                 "--port", "0"] + link_args, "SANDBOX_APP_REPO", timeout)
