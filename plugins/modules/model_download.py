@@ -160,6 +160,13 @@ bytes_reclaimed:
   description: Bytes of stale partial files removed before the download (those that could not be continued).
   returned: always
   type: int
+bytes_free:
+  description:
+    - Free bytes on O(dest)'s filesystem (or on its nearest existing parent) when the task started.
+    - With check mode and O(reserve_gb=0), this and RV(bytes_needed) let a play check the disk for more than one
+      repository at once (the models role's C(disk_budget) entry point does).
+  returned: always
+  type: int
 seconds:
   description: Time this call spent waiting for the download.
   returned: always
@@ -209,8 +216,9 @@ class Download:
         self.p = module.params
         self.layout = hub.Layout(self.p["dest"])
         self.endpoint = self.p["endpoint"] or os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
+        self.free, self.mount = hub.free_bytes(self.p["dest"])
         self.result = dict(changed=False, done=False, running=False, attached=False, files=0, bytes_total=0,
-                           bytes_needed=0, bytes_done=0, bytes_reclaimed=0, seconds=0.0)
+                           bytes_needed=0, bytes_done=0, bytes_reclaimed=0, bytes_free=self.free, seconds=0.0)
         self.record = self.layout.read_json(self.layout.record)
 
     def fail(self, msg, **extra):
@@ -294,12 +302,11 @@ class Download:
         p = self.p
         self.result.update(changed=True, bytes_needed=needed, bytes_done=present, attached=running)
         if not running:
-            free, mount = hub.free_bytes(p["dest"])
             reserve = int(p["reserve_gb"] * 1e9)
-            if self.result["bytes_total"] and free < needed + reserve:
+            if self.result["bytes_total"] and self.free < needed + reserve:
                 self.fail("Not enough disk for %s on %s: it needs %s more (plus %s kept free), %s is free: use "
                           "a larger volume (volume_gb or a network volume) or free space there"
-                          % (p["repo_id"], mount, gb(needed), gb(reserve), gb(free)))
+                          % (p["repo_id"], self.mount, gb(needed), gb(reserve), gb(self.free)))
         if self.module.check_mode:
             self.module.exit_json(**self.result)
         if running:
@@ -309,8 +316,6 @@ class Download:
             self.result["attached"] = True
             return
         try:
-            hub.write_status(self.layout, state="running", commit=commit, started=time.time())
-
             def guarded():
                 hub.write_status(self.layout, state="running", commit=commit, started=time.time())
                 try:

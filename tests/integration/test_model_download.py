@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from tests.helpers import ANSIBLE_BIN, ansible_env
+from tests.helpers import ANSIBLE_BIN, ansible_env, press_ctrl_c
 from tests.sandbox.control import REPO_ROOT, ModelHub
 from tests.sandbox.model_hub.repos import stand_in_repos
 
@@ -144,6 +144,9 @@ def test_check_mode_reports_what_is_missing_and_fetches_nothing(hub, tmp_path):
     _progress, result = download(hub, tmp_path, _check=True)
     assert result["changed"] and not result["done"] and result["bytes_needed"] == TOTAL
     assert resolve_gets(hub) == [] and not os.path.exists(str(tmp_path / "config.json"))
+    # The free space a play's disk budget adds up (models role, disk_budget): that of dest's filesystem.
+    stat = os.statvfs(str(tmp_path))
+    assert abs(result["bytes_free"] - stat.f_bavail * stat.f_frsize) < 512 * 1024 * 1024, result["bytes_free"]
 
 
 def test_a_connection_cut_mid_file_costs_at_most_one_chunk(hub, tmp_path):
@@ -155,29 +158,10 @@ def test_a_connection_cut_mid_file_costs_at_most_one_chunk(hub, tmp_path):
     assert complete(tmp_path) and not leftovers(tmp_path)
 
 
-def interrupt(proc):
-    """Ctrl-C in the terminal (SIGINT to the process group), pressed again while the run goes on.
-
-    ansible-core 2.19 may stop only the running task on the first Ctrl-C (ansible/ansible#86078)
-    or wait for the interrupted worker (ansible/ansible#29124); users press again.
-    """
-    for _press in range(6):
-        try:
-            os.killpg(proc.pid, signal.SIGINT)
-            proc.wait(5)
-            return
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            continue
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-
-
 def test_ctrl_c_mid_file_then_a_rerun_fetches_only_what_is_missing(hub, tmp_path):
     proc = started(hub, tmp_path)
     assert not complete(tmp_path)
-    interrupt(proc)
+    press_ctrl_c(proc)
     _progress, result = download(hub, tmp_path)
     assert result["done"], result  # the download went on meanwhile (the rerun followed it or found it done)
     assert hub.stats()["bytes_sent"] - TOTAL <= CHUNK

@@ -58,12 +58,14 @@ class Pod:
                 "ansible_python_interpreter": "/usr/bin/python3",
                 "runpod_public_ip": self.host, "runpod_ports": self.ports}}}}, handle)
 
-    def provision(self, extra=None, check=False, tags=None):
+    def provision(self, extra=None, check=False, tags=None, skip_tags=None):
         extra_vars = self.stack.role_vars()
         extra_vars.update(extra or {})
         env = dict(self.env)
         if tags:
             env["ANSIBLE_RUN_TAGS"] = tags
+        if skip_tags:
+            env["ANSIBLE_SKIP_TAGS"] = skip_tags
         rc, out, err = run_playbook(PROVISION, extra_vars=extra_vars, check=check, inventory=self.inventory, env=env)
         return rc, out, err
 
@@ -112,6 +114,19 @@ def test_check_mode_on_a_fresh_pod_fails_nowhere_and_reports_changes(pod):
     assert pod.sh("test -e %s" % HOME).returncode != 0, "check mode created the deployment"
 
 
+def test_the_disk_budget_counts_the_whole_deploy_and_fails_before_the_first_write(pod):
+    """A fresh pod: the Python environment is still to install, so provision_venv_gb counts."""
+    pod.hub("DELETE", "stats")
+    rc, out, err = pod.provision({"provision_venv_gb": 100000})
+    assert rc != 0
+    message = failure(out)
+    assert message.startswith("Not enough disk for the deploy on %s/models: it needs " % HOME), message
+    assert "Python environment 100000.0 GB" in message and "use a larger volume" in message, message
+    assert "\n" not in message
+    assert pod.sh("test -e %s" % HOME).returncode != 0, "something was written before the check"
+    assert not [r for r in pod.hub("GET", "stats")["requests"] if "/resolve/" in r["path"]]
+
+
 def test_first_converge_installs_everything_and_the_server_gets_ready(pod):
     rc, out, err = pod.provision()
     ok(rc, out, err)
@@ -130,6 +145,9 @@ def test_first_converge_installs_everything_and_the_server_gets_ready(pod):
     assert links == "%s/models/Fun-Audio-Chat-8B" % HOME
     cmdline = pod.sh("ps -eo args | grep '[w]eb_demo.server.server'").stdout
     assert "--host 0.0.0.0" in cmdline and "--port 8002" in cmdline and "--tts-gpu 0" in cmdline, cmdline
+    # pip kept no second copy of the wheels: not on the volume (PIP_CACHE_DIR of RunPod's images), nor in ~/.cache.
+    cached = pod.sh("find /workspace/.cache/pip /root/.cache/pip -type f 2>/dev/null | wc -l").stdout.strip()
+    assert cached == "0", "pip cached %s files" % cached
 
 
 def test_second_converge_changes_nothing(pod):
@@ -259,6 +277,15 @@ def test_too_little_disk_is_one_clear_line_before_any_download(pod):
     pod.sh("rm -r %s/models/Fun-CosyVoice3-0.5B-2512" % HOME)
     pod.hub("DELETE", "stats")
     rc, out, err = pod.provision({"models_reserve_gb": 100000}, tags="models")
+    assert rc != 0
+    message = failure(out)
+    # The environment is installed now: only the missing model and the reserve count.
+    assert message.startswith("Not enough disk for the deploy on %s/models: it needs " % HOME), message
+    assert "Python environment 0.0 GB, 100000.0 GB kept free" in message, message
+    assert "use a larger volume" in message
+    # The models role's own check says the same for a play that runs the role alone.
+    rc, out, err = pod.provision({"models_reserve_gb": 100000, "models_budget_other_gb": 0}, tags="models",
+                                 skip_tags="torch,app")
     assert rc != 0
     message = failure(out)
     assert message.startswith("Not enough disk for FunAudioLLM/Fun-CosyVoice3-0.5B-2512 on ")
