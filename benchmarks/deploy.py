@@ -46,7 +46,7 @@ def main():
             stack.down()
 
 
-def _run(cmd, env):
+def run_timed(cmd, env):
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO_ROOT, check=False)
     elapsed = time.perf_counter() - started
@@ -65,15 +65,15 @@ def _measure(stack, env, tmp):
     deploy = [os.path.join(BIN, "ansible-playbook"), "playbooks/deploy.yml",
               "-e", json.dumps(stack.deploy_vars(gpu="A40", pod_name="fac-bench", volume_gb=20))]
     env = dict(env, FUNAUDIOCHAT_S2S_REPORT=report)
-    first, _out = _run(deploy, env)
+    first, _out = run_timed(deploy, env)
     stages = _report(report)["stages"]
-    second, _out = _run(deploy, env)
+    second, _out = run_timed(deploy, env)
     entry = _report(report)
     print("deploy.yml: first %.1fs (%s), second %.1fs: second / first = %.3f"
           % (first, ", ".join("%s %.0fs" % (stage, stages[stage]) for stage in STAGES if stage in stages),
              second, second / first))
     ping = [os.path.join(BIN, "ansible"), "-i", "inventory/runpod.yml", "fac-bench", "-m", "ansible.builtin.ping"]
-    pinged = min(_run(ping, env)[0] for _run_index in range(RUNS))
+    pinged = min(run_timed(ping, env)[0] for _run_index in range(RUNS))
     print("deploy.yml second run %.1fs, ansible -m ping %.1fs: second / ping = %.1f (best of %d pings)"
           % (second, pinged, second / pinged, RUNS))
 
@@ -82,7 +82,7 @@ def _measure(stack, env, tmp):
     ratios = []
     adhoc_env = dict(env, ANSIBLE_CALLBACK_RESULT_FORMAT="json")  # the module's result as JSON after "=>"
     for _run_index in range(RUNS):
-        wall, out = _run(check, adhoc_env)
+        wall, out = run_timed(check, adhoc_env)
         result = json.loads(out[out.index("{"):])
         reply = result["last_reply_seconds"]
         ratios.append(((wall - reply) / reply, wall, reply, result["handshake_seconds"]))
