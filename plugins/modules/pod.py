@@ -315,6 +315,7 @@ drift:
 import time
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _client
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _failover
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _images
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _ssh
@@ -356,22 +357,26 @@ RANGES = dict(gpu_count=(1, 8), min_vram_gb=(0, 1024), container_disk_gb=(1, 100
               bid_per_gpu=(0.001, 100), wait_timeout=(1, 86400), ssh_private_port=(1, 65535))
 
 POLL_SECONDS = 2.0
-SETTLE_SECONDS = 30  # how long an unanswered create is given to show up by name
-UNCLEAR_SETTLE_SECONDS = 6  # after RunPod's generic "Something went wrong", how long to look for the pod
 
 
 class PodTask:
-    """One run of the module: find the pod, converge it, wait, report."""
+    """One run of the module: find the pod, bring it to the requested state, wait, report.
+
+    ``run()`` dispatches to one method per state; each returns the pod as it now is (or as it would be,
+    in check mode) and ``get_result()`` turns that into the task's result, which ``main()`` exits with.
+    """
 
     def __init__(self, rp):
         self.rp = rp
         self.p = rp.params
         self.client = rp.client
         self.changed = False
-        self.attempts = []
+        self.failover = None
         self.drift = []
         self.created_id = None
         self.rebooted = set()  # pods this task created, started or terminated: their host keys are new or gone
+        self.before = None
+        self.after_override = None
         self._gpu_catalogue = None
 
     def gpu_catalogue(self):
@@ -379,21 +384,6 @@ class PodTask:
         if self._gpu_catalogue is None:
             self._gpu_catalogue = self.client.gpu_types(self.p["gpu_count"], self.p["allowed_cuda_versions"])
         return self._gpu_catalogue
-
-    def plan(self, req):
-        """The (GPU, cloud type) pairs to try: the requested order, with those RunPod lists as sold out moved last.
-
-        Stock is a hint, not a promise (a listed GPU can still be refused), so nothing is skipped.
-        """
-        stock = dict((row["id"], row) for row in self.gpu_catalogue())
-        pairs = [(gpu, cloud) for gpu in req["gpus"] for cloud in req["clouds"]]
-
-        def sold_out(pair):
-            gpu, cloud = pair
-            row = stock.get(gpu) or {}
-            keys = ("secure", "community") if cloud == "ALL" else (cloud.lower(),)
-            return not any(_client.in_stock((row.get(key) or {}).get("stockStatus")) for key in keys)
-        return [pair for pair in pairs if not sold_out(pair)] + [pair for pair in pairs if sold_out(pair)]
 
     # ---------------------------------------------------------------- lookup
     def find(self):
@@ -464,76 +454,20 @@ class PodTask:
 
     # ---------------------------------------------------------------- create
     def create(self, req):
-        """Try each GPU x cloud x data center until a pod exists; never leave two."""
+        """A new pod through the GPU / cloud type / data center failover (module_utils/_failover.py)."""
         p = self.p
-        centers = p["data_center_ids"] or [None]
-        for gpu, cloud in self.plan(req):
-            for center in centers:
-                attempt = dict(gpu=gpu, cloud_type=cloud, data_center=center)
-                self.attempts.append(attempt)
-                pod = self.create_one(req, gpu, cloud, center, attempt)
-                if pod is not None:
-                    return pod
-        tried = "; ".join("%s/%s%s: %s" % (a["gpu"], a["cloud_type"],
-                                           "/" + a["data_center"] if a["data_center"] else "", a["result"])
-                          for a in self.attempts)
-        raise _client.CapacityError(
-            "No capacity for pod %r with any GPU/cloud type tried (%s); add GPUs to gpu, "
-            "allow COMMUNITY in cloud_type, or try later" % (p["name"], tried))
-
-    def create_one(self, req, gpu, cloud, center, attempt):
-        p = self.p
-        bid = None
-        if p["interruptible"]:
-            bid = p["bid_per_gpu"] or self.spot_price(gpu, cloud)
-        for _try in range(2):
-            try:
-                pod = self.client.create_pod(
-                    p["name"], p["image"], gpu, cloud, gpu_count=p["gpu_count"], ports=req["ports"],
-                    env=req["env"], container_disk_gb=p["container_disk_gb"], volume_gb=p["volume_gb"],
-                    volume_mount_path=p["volume_mount_path"], template_id=p["template_id"],
-                    network_volume_id=p["network_volume_id"], data_center_id=center,
-                    allowed_cuda_versions=p["allowed_cuda_versions"], bid_per_gpu=bid)
-                attempt["result"] = "created"
-                return pod
-            except _client.CapacityError as exc:
-                attempt["result"] = "no capacity (%s)" % exc
-                return None
-            except _client.UnclearError as exc:
-                # RunPod's generic error, common when capacity is thin: a pod may or may not
-                # have been made. Look for it; if there is none, move on to the next choice.
-                found = _pods.wait_until(self.find_by_name, UNCLEAR_SETTLE_SECONDS, POLL_SECONDS)
-                if found is not None:
-                    attempt["result"] = "created (confirmed by name after: %s)" % exc
-                    return found
-                attempt["result"] = "no pod made (%s)" % exc
-                return None
-            except _client.RunPodError as exc:
-                if isinstance(exc, (_client.InvalidValueError, _client.AuthError)):
-                    raise
-                # The create may have happened even though it failed: look before trying again.
-                # An unanswered create can still land later, so give it time to show up,
-                # and never send a second one (that is how duplicates are made).
-                settle = SETTLE_SECONDS if isinstance(exc, _client.UncertainError) else 0
-                found = _pods.wait_until(self.find_by_name, settle, POLL_SECONDS)
-                if found is not None:
-                    attempt["result"] = "created (confirmed by name after: %s)" % exc
-                    return found
-                attempt["result"] = "failed: %s" % exc
-                if isinstance(exc, _client.UncertainError):
-                    raise _client.UncertainError(
-                        "RunPod did not confirm creating pod %r (%s) and it has not appeared within %ds; "
-                        "run the task again: it finds the pod by name if the create went through"
-                        % (p["name"], exc, settle))
-                if not isinstance(exc, _client.TransientError):
-                    raise
-        return None
-
-    def spot_price(self, gpu, cloud):
-        for row in self.gpu_catalogue():
-            if row["id"] == gpu:
-                return row["secureSpotPrice"] if cloud == "SECURE" else row["communitySpotPrice"]
-        return None
+        if self.failover is None:
+            self.failover = _failover.Failover(self.client, p["name"], self.gpu_catalogue(), self.find_by_name)
+        pod = self.failover.create(
+            req["gpus"], req["clouds"], p["data_center_ids"],
+            dict(image=p["image"], gpu_count=p["gpu_count"], ports=req["ports"], env=req["env"],
+                 container_disk_gb=p["container_disk_gb"], volume_gb=p["volume_gb"],
+                 volume_mount_path=p["volume_mount_path"], template_id=p["template_id"],
+                 network_volume_id=p["network_volume_id"], allowed_cuda_versions=p["allowed_cuda_versions"]),
+            interruptible=p["interruptible"], bid_per_gpu=p["bid_per_gpu"])
+        self.created_id = pod["id"]
+        self.rebooted.add(pod["id"])
+        return pod
 
     # ----------------------------------------------------------------- drift
     def find_drift(self, pod, req):
@@ -588,78 +522,85 @@ class PodTask:
             message += "; it is still there: raise wait_timeout, check ports include 22/tcp, or terminate it"
         raise _client.RunPodError(message)
 
-    # ------------------------------------------------------------------ main
+    def settled(self, pod):
+        """The pod once it answers over SSH (``wait``), else as RunPod lists it now."""
+        if self.p["wait"]:
+            return self.wait_ready(pod["id"])
+        return self.client.get_pod(pod["id"]) or pod
+
+    # ---------------------------------------------------------------- states
     def run(self):
+        """Bring the pod to ``state``; the pod as it now is (or would be, in check mode)."""
         p = self.p
-        state = p["state"]
-        if not p["name"] and not p["id"]:
-            self.rp.fail("name or id is required")
         if p["name"]:
             _client.check_name(p["name"], "name")
         pod = self.find()
-        before = _diff_view(pod)
-
+        self.before = _diff_view(pod)
+        state = p["state"]
         if state in ("absent", "terminated"):
-            if pod is not None:
-                self.changed = True
-                if not self.rp.check_mode:
-                    self.client.terminate_pod(pod["id"])
-                    self.rebooted.add(pod["id"])
-            return self.finish(None, before, {"state": "absent"})
-
+            return self.absent(pod)
         if pod is None and state in ("stopped", "restarted"):
             raise _client.NotFoundError(
                 "No pod named %r to set %s; create it first with state=present" % (p["name"], state))
+        if state == "stopped":
+            return self.stopped(pod)
+        if state == "restarted":
+            return self.restarted(pod)
+        return self.present(pod)
 
-        if state in ("present", "running"):
-            if pod is None:
-                req = self.request()
-                self.changed = True
-                if self.rp.check_mode:
-                    return self.finish(_predicted(p, req), before)
-                pod = self.create(req)
-                self.created_id = pod["id"]
+    def absent(self, pod):
+        self.after_override = {"state": "absent"}
+        if pod is not None:
+            self.changed = True
+            if not self.rp.check_mode:
+                self.client.terminate_pod(pod["id"])
                 self.rebooted.add(pod["id"])
-            else:
-                if p["gpu"] or p["image"]:
-                    req = self.request()
-                    self.drift = self.find_drift(pod, req)
-                    if self.drift and p["force"]:
-                        self.changed = True
-                        if self.rp.check_mode:
-                            return self.finish(_predicted(p, req), before)
-                        self.client.terminate_pod(pod["id"])
-                        self.rebooted.add(pod["id"])
-                        pod = self.create(req)
-                        self.created_id = pod["id"]
-                        self.rebooted.add(pod["id"])
-                        self.drift = []
-                if self.created_id is None and pod.get("desiredStatus") != "RUNNING":
-                    self.changed = True
-                    if self.rp.check_mode:
-                        return self.finish(dict(pod, desiredStatus="RUNNING"), before)
-                    self.resume(pod)
-        elif state == "stopped":
-            if pod.get("desiredStatus") == "RUNNING":
-                self.changed = True
-                if self.rp.check_mode:
-                    return self.finish(dict(pod, desiredStatus="EXITED", runtime=None), before)
-                self.client.stop_pod(pod["id"])
-            return self.finish(self.client.get_pod(pod["id"]) if not self.rp.check_mode else pod, before)
-        elif state == "restarted":
+        return None
+
+    def present(self, pod):
+        """Create the pod, recreate it on drift with ``force``, or start it; then wait for SSH."""
+        p = self.p
+        if pod is None:
+            req = self.request()
             self.changed = True
             if self.rp.check_mode:
-                return self.finish(dict(pod, desiredStatus="RUNNING"), before)
-            if pod.get("desiredStatus") == "RUNNING":
-                self.client.stop_pod(pod["id"])
+                return _predicted(p, req)
+            return self.settled(self.create(req))
+        if p["gpu"] or p["image"]:
+            req = self.request()
+            self.drift = self.find_drift(pod, req)
+            if self.drift and p["force"]:
+                self.changed = True
+                if self.rp.check_mode:
+                    return _predicted(p, req)
+                self.client.terminate_pod(pod["id"])
+                self.rebooted.add(pod["id"])
+                self.drift = []
+                return self.settled(self.create(req))
+        if pod.get("desiredStatus") != "RUNNING":
+            self.changed = True
+            if self.rp.check_mode:
+                return dict(pod, desiredStatus="RUNNING")
             self.resume(pod)
+        return self.settled(pod)
 
-        pod_id = pod["id"]
-        if p["wait"]:
-            pod = self.wait_ready(pod_id)
-        else:
-            pod = self.client.get_pod(pod_id) or pod
-        return self.finish(pod, before)
+    def stopped(self, pod):
+        if pod.get("desiredStatus") != "RUNNING":
+            return pod if self.rp.check_mode else self.client.get_pod(pod["id"])
+        self.changed = True
+        if self.rp.check_mode:
+            return dict(pod, desiredStatus="EXITED", runtime=None)
+        self.client.stop_pod(pod["id"])
+        return self.client.get_pod(pod["id"])
+
+    def restarted(self, pod):
+        self.changed = True
+        if self.rp.check_mode:
+            return dict(pod, desiredStatus="RUNNING")
+        if pod.get("desiredStatus") == "RUNNING":
+            self.client.stop_pod(pod["id"])
+        self.resume(pod)
+        return self.settled(pod)
 
     def resume(self, pod):
         """podResume for an on-demand pod; podBidResume for a spot pod, which keeps it a spot pod."""
@@ -668,7 +609,9 @@ class PodTask:
         bid = None
         if pod.get("podType") == "INTERRUPTABLE":
             gpu = (pod.get("machine") or {}).get("gpuTypeId")
-            spot = [price for price in (self.spot_price(gpu, "SECURE"), self.spot_price(gpu, "COMMUNITY")) if price]
+            catalogue = self.gpu_catalogue()
+            spot = [price for price in (_failover.spot_price(catalogue, gpu, "SECURE"),
+                                        _failover.spot_price(catalogue, gpu, "COMMUNITY")) if price]
             bid = self.p["bid_per_gpu"] or (max(spot) if spot else None)
             if bid is None:
                 raise _client.InvalidValueError(
@@ -684,7 +627,9 @@ class PodTask:
             if not current or current.get("desiredStatus") != "RUNNING":
                 raise
 
-    def finish(self, pod, before, after_override=None):
+    # ---------------------------------------------------------------- result
+    def get_result(self, pod):
+        """The task's result for ``pod`` (None: no pod); also keeps the known-hosts file in step."""
         summary = _pods.summarize(pod, self.p["ssh_private_port"]) if pod else {}
         result = dict(changed=self.changed, pod=summary, ports=summary.get("ports", {}),
                       drift=self.drift)
@@ -701,14 +646,14 @@ class PodTask:
                 _ssh.ensure_directory(known_hosts)
                 # A pod restarted outside the collection has new host keys: forget the old one.
                 _ssh.note_starts({summary["id"]: summary.get("uptime_seconds")}, known_hosts)
-        if self.attempts:
-            result["attempts"] = self.attempts
+        if self.failover and self.failover.attempts:
+            result["attempts"] = self.failover.attempts
         if self.rp.module._diff:
-            result["diff"] = dict(before=before, after=after_override or _diff_view(pod))
+            result["diff"] = dict(before=self.before, after=self.after_override or _diff_view(pod))
         for line in self.drift:
             self.rp.module.warn("pod %s differs from the request (%s); set force: true to recreate it"
                                 % (summary.get("name") or self.p["name"], line))
-        self.rp.module.exit_json(**result)
+        return result
 
 
 def _diff_view(pod):
@@ -750,7 +695,11 @@ def main():
         required_one_of=[("name", "id")],
         mutually_exclusive=[("ssh_public_key", "ssh_public_key_file")],
     )
-    rp.run(lambda module: PodTask(module).run())
+
+    def converge(module):
+        task = PodTask(module)
+        module.module.exit_json(**task.get_result(task.run()))
+    rp.run(converge)
 
 
 if __name__ == "__main__":
