@@ -51,8 +51,10 @@ COLLECTION = "funaudiochat.runpod."
 CHECK_ACTIONS = ("funaudiochat.runpod.s2s_check", "s2s_check")
 POD_ACTIONS = ("funaudiochat.runpod.pod", "pod")
 POD_STAGE_ACTIONS = POD_ACTIONS + ("funaudiochat.runpod.network_volume", "network_volume")
-# The stages in deployment order: the pod, then the six roles (the spoken check counts as verify).
-STAGES = ("pod", "system_deps", "torch", "app", "models", "server", "verify")
+# A stage is the pod, or one of this collection's roles by its short name (the spoken check counts as
+# verify). The report lists them in deployment order; a role not named here (a new or renamed one) is a
+# stage too, listed after these in the order the run reached it.
+DEPLOYMENT_ORDER = ("pod", "system_deps", "torch", "app", "models", "server", "verify")
 CHECK_FIELDS = ("url", "question", "transcript", "expect", "missing_words", "handshake_seconds",
                 "processing_seconds", "first_audio_seconds", "first_text_seconds", "last_reply_seconds",
                 "reply_audio_seconds", "reply_dbfs", "failures")
@@ -93,16 +95,22 @@ def _cause(data):
     return data.get("msg") or "the task failed"
 
 
+def _in_order(stages):
+    """The stages in deployment order, then any others in the order the run reached them."""
+    known = len(DEPLOYMENT_ORDER)
+    return [stage for _rank, stage in sorted(
+        (DEPLOYMENT_ORDER.index(stage) if stage in DEPLOYMENT_ORDER else known + seen, stage)
+        for seen, stage in enumerate(stages))]
+
+
 def _stage(task):
     """The stage a task belongs to: its role (without the collection prefix), or pod / verify."""
     action = task.action
     if action in POD_STAGE_ACTIONS:
         return "pod"
     role = getattr(task, "_role", None)
-    if role is not None:
-        name = role.get_name().split(".")[-1]
-        if name in STAGES:
-            return name
+    if role is not None and role.get_name().startswith(COLLECTION):
+        return role.get_name()[len(COLLECTION):]
     if action in CHECK_ACTIONS and not task.args.get("handshake_only"):
         return "verify"  # the spoken check; a bare handshake (status.yml) is no stage of a deployment
     return None
@@ -261,7 +269,7 @@ class CallbackModule(CallbackBase):
             show(where)
         if item["stages"]:
             show("  stages: " + ", ".join("%s %s" % (stage.replace("_", " "), _duration(item["stages"][stage]))
-                                          for stage in STAGES if stage in item["stages"]))
+                                          for stage in _in_order(item["stages"])))
         cost = "" if item["cost_usd"] is None else ", cost so far %.2f USD" % item["cost_usd"]
         show("  run: %s%s" % (_duration(item["run_seconds"]), cost))
         if item["stopped_at"]:

@@ -2,7 +2,9 @@
 # Copyright: funaudiochat.runpod contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Input checks shared by the modules: bad values are refused in one line before anything is sent."""
+"""Private to the funaudiochat.runpod collection; not a public API.
+
+Input checks shared by the modules: bad values are refused in one line before anything is sent."""
 
 from __future__ import absolute_import, division, print_function
 

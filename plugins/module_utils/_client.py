@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: funaudiochat.runpod contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one way this collection talks to RunPod.
+"""Private to the funaudiochat.runpod collection; not a public API.
+
+The one way this collection talks to RunPod.
 
 Why not call ``runpod.get_pods()`` and friends directly:
 

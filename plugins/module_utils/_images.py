@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, funaudiochat.runpod contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""RunPod's official container images the collection names, in one place.
+"""Private to the funaudiochat.runpod collection; not a public API.
+
+RunPod's official container images the collection names, in one place.
 
 Source: RunPod's own image recipes and their published tag lists,
 github.com/runpod/containers (official-templates/pytorch/README.md,

@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: funaudiochat.runpod contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The base every RunPod module builds on: shared auth options, client, errors."""
+"""Private to the funaudiochat.runpod collection; not a public API.
+
+The base every RunPod module builds on: shared auth options, client, errors."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -54,6 +56,12 @@ class RunPodModule:
 
     def fail(self, msg, **kwargs):
         self.module.fail_json(msg=msg, **kwargs)
+
+    def exit(self, before, after, **result):
+        """exit_json with ``result``, plus ``diff`` (``before``/``after``) when the task runs with --diff."""
+        if self.module._diff:
+            result["diff"] = dict(before=before, after=after)
+        self.module.exit_json(**result)
 
     def run(self, main):
         """Call ``main(self)``; RunPod errors become one clear failure line."""

@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: funaudiochat.runpod contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pod helpers shared by the modules and the inventory plugin.
+"""Private to the funaudiochat.runpod collection; not a public API.
+
+Pod helpers shared by the modules and the inventory plugin.
 
 GPU name resolution, the plain-dict shape every module returns for a pod,
 the SSH endpoint of a pod, and the SSH-banner readiness probe.

@@ -2,7 +2,9 @@
 # Copyright: funaudiochat.runpod contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""How the controller reaches a pod over SSH: the one place for the host-key policy.
+"""Private to the funaudiochat.runpod collection; not a public API.
+
+How the controller reaches a pod over SSH: the one place for the host-key policy.
 
 RunPod pods make new SSH host keys at every start (the container disk, where
 /etc/ssh lives, is wiped on stop; runpod/containers container-template/start.sh

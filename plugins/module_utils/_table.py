@@ -2,7 +2,9 @@
 # Copyright: funaudiochat.runpod contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Aligned text tables for the status and GPU playbooks' filters."""
+"""Private to the funaudiochat.runpod collection; not a public API.
+
+Aligned text tables for the status and GPU playbooks' filters."""
 
 from __future__ import absolute_import, division, print_function
 

@@ -162,7 +162,7 @@ def main():
             min_vram_gb=dict(type="int", default=0),
             max_price=dict(type="float"),
             gpu_count=dict(type="int", default=1),
-            allowed_cuda_versions=dict(type="list", elements="str", default=["12.8", "12.9", "13.0"]),
+            allowed_cuda_versions=dict(type="list", elements="str", default=list(_pods.DEFAULT_CUDA_VERSIONS)),
             in_stock=dict(type="bool", default=False),
         ),
         ranges=dict(min_vram_gb=(0, 1024), max_price=(0.0, 1000), gpu_count=(1, 8)),

@@ -106,7 +106,7 @@ def run(rp):
     if p["state"] == "absent":
         if volume and not rp.check_mode:
             rp.client.delete_network_volume(volume["id"])
-        rp.module.exit_json(changed=volume is not None, volume={}, diff=dict(before=before, after={}))
+        rp.exit(before, {}, changed=volume is not None, volume={})
 
     if volume is None:
         if not p["size_gb"] or not p["data_center_id"]:
@@ -121,7 +121,7 @@ def run(rp):
                 if found is None:
                     raise
                 after = shape(found)
-        rp.module.exit_json(changed=True, volume=after, diff=dict(before=before, after=after))
+        rp.exit(before, after, changed=True, volume=after)
 
     if p["data_center_id"] and p["data_center_id"] != volume.get("dataCenterId"):
         rp.fail("network volume %r is in %s, not %s; volumes cannot move, use another name"
@@ -134,7 +134,7 @@ def run(rp):
         after = dict(before, size_gb=p["size_gb"])
         if not rp.check_mode:
             after = shape(rp.client.update_network_volume(volume["id"], size_gb=p["size_gb"]))
-    rp.module.exit_json(changed=after != before, volume=after, diff=dict(before=before, after=after))
+    rp.exit(before, after, changed=after != before, volume=after)
 
 
 def main():

@@ -193,7 +193,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _probe
-from ansible_collections.funaudiochat.runpod.plugins.module_utils import s2s
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _s2s
 from ansible_collections.funaudiochat.runpod.plugins.module_utils._checks import check_ranges
 
 
@@ -217,8 +217,8 @@ def main():
         mutually_exclusive=[("url", "host")],
         supports_check_mode=True,
     )
-    if not s2s.HAS_S2S_DEPS:
-        module.fail_json(msg=missing_required_lib("numpy, sphn and websockets"), exception=s2s.S2S_IMPORT_ERROR)
+    if not _s2s.HAS_S2S_DEPS:
+        module.fail_json(msg=missing_required_lib("numpy, sphn and websockets"), exception=_s2s.S2S_IMPORT_ERROR)
     p = module.params
     problem = check_ranges(p, dict(port=(1, 65535), connect_timeout=(1, 3600), reply_timeout=(1, 3600),
                                    idle_seconds=(0.1, 60), min_dbfs=(-120, 0)))
@@ -229,24 +229,24 @@ def main():
         module.fail_json(msg="url: %r is not a websocket URL; use ws://HOST:PORT/api/chat" % url)
     if p["handshake_only"]:
         try:
-            seconds = s2s.handshake(url, connect_timeout=p["connect_timeout"])
-        except s2s.S2SError as exc:
+            seconds = _s2s.handshake(url, connect_timeout=p["connect_timeout"])
+        except _s2s.S2SError as exc:
             module.fail_json(msg=str(exc), url=url, passed=False)
         module.exit_json(changed=False, url=url, passed=True, handshake_seconds=seconds, failures=[])
     if p["question_audio"]:
         try:
-            pcm = s2s.read_audio(p["question_audio"])
+            pcm = _s2s.read_audio(p["question_audio"])
         except (IOError, OSError, ValueError) as exc:
             module.fail_json(msg="question_audio: cannot read %s as audio (%s)" % (p["question_audio"], exc))
         question, expect = p["question_audio"], p["expect"] or []
     else:
-        pcm = s2s.decode_opus(_probe.ogg_opus())
+        pcm = _s2s.decode_opus(_probe.ogg_opus())
         question, expect = _probe.TEXT, _probe.EXPECT if p["expect"] is None else p["expect"]
     try:
-        result = s2s.converse(url, pcm, system_prompt=p["system_prompt"], expect=expect,
+        result = _s2s.converse(url, pcm, system_prompt=p["system_prompt"], expect=expect,
                               connect_timeout=p["connect_timeout"], reply_timeout=p["reply_timeout"],
                               idle_seconds=p["idle_seconds"], min_dbfs=p["min_dbfs"])
-    except s2s.S2SError as exc:
+    except _s2s.S2SError as exc:
         module.fail_json(msg=str(exc), url=url, passed=False)
     except Exception as exc:  # pylint: disable=broad-except
         module.fail_json(msg="speech check against %s failed unexpectedly: %s" % (url, exc), url=url,

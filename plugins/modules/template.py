@@ -157,8 +157,7 @@ def run(rp):
         changed = template is not None
         if changed and not rp.check_mode:
             rp.client.delete_template(name)
-        rp.module.exit_json(changed=changed, template={},
-                            diff=dict(before=public(template, before), after={}))
+        rp.exit(public(template, before), {}, changed=changed, template={})
 
     if not p["image"]:
         rp.fail("image: required to create or update template %r" % name)
@@ -181,8 +180,7 @@ def run(rp):
             template_id=template["id"] if template else None)
     after = wanted if changed else before
     shown = public(result or {"name": name}, after)
-    rp.module.exit_json(changed=changed, template=shown,
-                        diff=dict(before=public(template, before), after=shown))
+    rp.exit(public(template, before), shown, changed=changed, template=shown)
 
 
 def main():

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ansible_collections.funaudiochat.runpod.plugins.module_utils import s2s
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _s2s
 from tests.helpers import run_module
 
 READY = "[TTS Process] TTS model loaded successfully"
@@ -44,7 +44,7 @@ def test_words_missing_from_the_answer_fail_the_task(standin):
 def test_own_question_audio_and_a_hung_turn(standin, tmp_path):
     t = np.arange(24000) / 24000
     question = tmp_path / "question.ogg"
-    question.write_bytes(b"".join(s2s.opus_pages((0.3 * np.sin(2 * np.pi * 180 * t)).astype(np.float32))))
+    question.write_bytes(b"".join(_s2s.opus_pages((0.3 * np.sin(2 * np.pi * 180 * t)).astype(np.float32))))
     server = standin(tts_gpu=1, gpu_count=1)
     server.wait_for_line("======== Running on")
     server.wait_until_listening()

@@ -13,6 +13,7 @@ def test_template_lifecycle(sandbox):
 
     created = run_module("template", TEMPLATE)
     assert created["changed"] is True and created["template"]["id"]
+    assert "diff" not in created, "a diff only with --diff, as the other modules"
     assert created["template"]["env_keys"] == ["HF_TOKEN"]
     assert "hf_template_secret" not in created["_stdout"]
     assert run_module("template", TEMPLATE)["changed"] is False
@@ -46,6 +47,7 @@ def test_network_volume_lifecycle(sandbox):
     assert checked["changed"] is True and checked["volume"]["id"] is None
     created = run_module("network_volume", spec)
     assert created["changed"] is True and created["volume"]["size_gb"] == 50
+    assert "diff" not in created, "a diff only with --diff, as the other modules"
     assert run_module("network_volume", spec)["changed"] is False
 
     grown = run_module("network_volume", dict(spec, size_gb=80), diff=True)

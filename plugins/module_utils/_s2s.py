@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: funaudiochat.runpod contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Speech-to-speech client for Fun-Audio-Chat's websocket (``GET /api/chat``).
+"""Private to the funaudiochat.runpod collection; not a public API.
+
+Speech-to-speech client for Fun-Audio-Chat's websocket (``GET /api/chat``).
 
 One turn, measured: connect and wait for the ``00 00 00`` handshake,
 optionally send the system prompt (metadata), stream the question as Ogg/Opus
