@@ -90,6 +90,15 @@ def sandbox(sandbox_api):
     return sandbox_api
 
 
+@pytest.fixture
+def sdk(sandbox):
+    """The plain runpod SDK, unmodified, logged in to the emptied sandbox API."""
+    import runpod  # pylint: disable=import-outside-toplevel
+    runpod.api_key = sandbox.api_key
+    yield runpod
+    runpod.api_key = None
+
+
 @pytest.fixture(scope="session")
 def standin_app(tmp_path_factory):
     """The Fun-Audio-Chat stand-in app with its models downloaded from a sandbox hub."""

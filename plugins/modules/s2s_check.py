@@ -244,8 +244,8 @@ def main():
         question, expect = _probe.TEXT, _probe.EXPECT if p["expect"] is None else p["expect"]
     try:
         result = _s2s.converse(url, pcm, system_prompt=p["system_prompt"], expect=expect,
-                              connect_timeout=p["connect_timeout"], reply_timeout=p["reply_timeout"],
-                              idle_seconds=p["idle_seconds"], min_dbfs=p["min_dbfs"])
+                               connect_timeout=p["connect_timeout"], reply_timeout=p["reply_timeout"],
+                               idle_seconds=p["idle_seconds"], min_dbfs=p["min_dbfs"])
     except _s2s.S2SError as exc:
         module.fail_json(msg=str(exc), url=url, passed=False)
     except Exception as exc:  # pylint: disable=broad-except

@@ -4,13 +4,6 @@ import runpod
 import pytest
 
 
-@pytest.fixture
-def sdk(sandbox):
-    runpod.api_key = sandbox.api_key
-    yield runpod
-    runpod.api_key = None
-
-
 def test_lists_gpus_with_real_ids_and_memory(sdk):
     gpus = {gpu["id"]: gpu for gpu in sdk.get_gpus()}
     assert gpus["NVIDIA A40"]["memoryInGb"] == 48

@@ -4,8 +4,6 @@ import json
 import os
 import subprocess
 
-import pytest
-import runpod
 import yaml
 
 from tests.helpers import ANSIBLE_BIN, ansible_env, unwrap_unsafe
@@ -24,13 +22,6 @@ def inventory(tmp_path, config, env=None, extra_args=()):
 def groups_of(data, host):
     return sorted(name for name, group in data.items()
                   if name != "_meta" and host in (group.get("hosts") or []))
-
-
-@pytest.fixture
-def sdk(sandbox):
-    runpod.api_key = sandbox.api_key
-    yield runpod
-    runpod.api_key = None
 
 
 def make(sdk, name, gpu="NVIDIA A40", env=None):

@@ -31,7 +31,7 @@ def test_a_healthy_server_passes_with_measurements(standin):
     server = standin()
     server.wait_for_line(READY)
     result = _s2s.converse(server.url, question(), system_prompt="Answer briefly.", expect=["Paris"],
-                          idle_seconds=1.0)
+                           idle_seconds=1.0)
     assert result["failures"] == []
     assert result["transcript"] == "The capital of France is Paris."
     assert result["missing_words"] == []
