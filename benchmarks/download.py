@@ -30,7 +30,7 @@ from tests.sandbox.stack import POD_HOST, SandboxStack
 
 from benchmarks._common import BIN, ansible_env
 from benchmarks.deploy import STAGES, run_timed
-from benchmarks.roles import Bench
+from benchmarks.roles import on_a_fresh_sandbox
 
 SCALE = int(os.environ.get("BENCH_MODEL_SCALE", "40"))  # ~14 MB of shards x SCALE: 240 MB for the biggest
 LINK_RATE = os.environ.get("BENCH_LINK_RATE", "20MB")
@@ -44,13 +44,7 @@ CONNECTIONS = 4  # the models role's default (models_connections)
 
 
 def main():
-    with tempfile.TemporaryDirectory() as tmp:
-        stack = SandboxStack(state_dir=os.path.join(tmp, "sandbox"))
-        stack.up()
-        try:
-            _throughput_and_cut(Bench(stack, tmp))
-        finally:
-            stack.down()
+    on_a_fresh_sandbox(_throughput_and_cut)
 
 
 def _throughput_and_cut(bench):

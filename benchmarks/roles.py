@@ -68,14 +68,19 @@ class Bench:
         return ssh(self.host, self.port, self.key, command, timeout=600)
 
 
-def main():
+def on_a_fresh_sandbox(measure):
+    """``measure(bench)`` with a sandbox of its own, stopped (its pods removed) afterwards."""
     with tempfile.TemporaryDirectory() as tmp:
         stack = SandboxStack(state_dir=os.path.join(tmp, "sandbox"))
         stack.up()
         try:
-            _measure(Bench(stack, tmp))
+            measure(Bench(stack, tmp))
         finally:
             stack.down()
+
+
+def main():
+    on_a_fresh_sandbox(_measure)
 
 
 def _measure(bench):
