@@ -8,15 +8,17 @@ The one way this collection talks to RunPod.
 Why not call ``runpod.get_pods()`` and friends directly:
 
 * the SDK pastes values into GraphQL text unescaped, so a quote in a pod name
-  or env value breaks or rewrites the query. Every value passes through the
-  validators and ``gql_string`` here first;
+  or env value breaks or rewrites the query. The calls that carry free text
+  (creating a pod, saving a template) send their input as a GraphQL
+  variable instead, as runpodctl does; every other value is an id, a number
+  or a name checked by the validators here before it is written into a query;
 * the SDK's transport hides the HTTP status and never retries, so 429/5xx and
   timeouts would fail a run that a retry would have saved;
 * ``import runpod`` also loads the serverless worker, which probes the CPU and
   costs ~1.5 s per module run; only the SDK's API package is loaded here.
 
-The SDK still writes the queries (``runpod.api.mutations``/``queries``) and
-its user agent; this file adds escaping, retries and clear errors.
+The SDK still writes the stop, resume and terminate mutations and gives its
+user agent; this file adds the validation, retries and clear errors.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -161,28 +163,6 @@ _PATH_RE = re.compile(r"^/[A-Za-z0-9._/-]{0,254}$")
 _PORT_RE = re.compile(r"^([0-9]{1,5})(?:/(tcp|http|udp))?$")
 
 
-def gql_string(value):
-    """Escape ``value`` for the inside of a GraphQL string literal ``"..."``."""
-    out = []
-    for char in str(value):
-        code = ord(char)
-        if char == "\\":
-            out.append("\\\\")
-        elif char == '"':
-            out.append('\\"')
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\r":
-            out.append("\\r")
-        elif char == "\t":
-            out.append("\\t")
-        elif code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF:
-            out.append("\\u%04x" % code)
-        else:
-            out.append(char)
-    return "".join(out)
-
-
 def _check(pattern, value, option, what):
     text = "" if value is None else str(value)
     if not pattern.match(text):
@@ -261,11 +241,6 @@ def env_list(env, option="env"):
             value = "true" if value else "false"
         pairs.append((key, "" if value is None else str(value)))
     return pairs
-
-
-def _escaped_env(env):
-    """Env ready for the SDK's query builders, which paste values unescaped."""
-    return dict((key, gql_string(value)) for key, value in env_list(env))
 
 
 # ------------------------------------------------------------------- queries
@@ -356,7 +331,7 @@ class Client:
         return base.rstrip("/") + "/graphql"
 
     # -------------------------------------------------------- transport
-    def query(self, text, idempotent=True):
+    def query(self, text, idempotent=True, variables=None):
         """Send one GraphQL document and return its ``data``.
 
         Reads are retried on 429, 5xx, connection errors and timeouts with
@@ -369,7 +344,7 @@ class Client:
         attempt = 0
         while True:
             attempt += 1
-            reason, retry_after, sent = self._attempt(text)
+            reason, retry_after, sent = self._attempt(text, variables)
             if isinstance(reason, dict):
                 return reason
             elapsed = time.monotonic() - started
@@ -387,8 +362,11 @@ class Client:
                 )
             self._sleep(delay)
 
-    def _attempt(self, text):
+    def _attempt(self, text, variables=None):
         """One POST. Returns (data, None, None) or (reason, retry_after, maybe_applied)."""
+        body = {"query": text}
+        if variables is not None:
+            body["variables"] = variables
         headers = {
             "Content-Type": "application/json",
             "User-Agent": self.sdk.user_agent,
@@ -396,7 +374,7 @@ class Client:
         }
         self.requests_sent += 1
         try:
-            response = requests.post(self.url, headers=headers, data=json.dumps({"query": text}),
+            response = requests.post(self.url, headers=headers, data=json.dumps(body),
                                      timeout=(min(10, self.timeout), self.timeout))
         except requests.exceptions.ConnectTimeout:
             return "connection timed out", None, False
@@ -442,32 +420,40 @@ class Client:
         """Deploy one pod (on-demand, or spot with ``bid_per_gpu``). Not retried: see ``query``."""
         if cloud_type not in ("SECURE", "COMMUNITY", "ALL"):
             raise InvalidValueError("cloud_type: %r must be SECURE, COMMUNITY or ALL" % cloud_type)
-        text = self.sdk.pod_mutations.generate_pod_deployment_mutation(
-            name=check_name(name, "name"),
-            image_name=check_image(image, "image") if image else "",
-            gpu_type_id=gql_string(gpu_type_id),
-            cloud_type=cloud_type,
-            support_public_ip=bool(support_public_ip),
-            start_ssh=True,
-            data_center_id=check_id(data_center_id, "data_center_id") if data_center_id else None,
-            gpu_count=int(gpu_count),
-            volume_in_gb=int(volume_gb or 0),
-            container_disk_in_gb=int(container_disk_gb) if container_disk_gb else None,
-            docker_args=gql_string(docker_args or ""),
-            ports=",".join(normalize_ports(ports)) if ports else None,
-            volume_mount_path=check_path(volume_mount_path) if volume_mount_path else None,
-            env=_escaped_env(env),
-            template_id=check_id(template_id, "template_id") if template_id else None,
-            network_volume_id=check_id(network_volume_id, "network_volume_id") if network_volume_id else None,
-            allowed_cuda_versions=[check_cuda_version(v) for v in allowed_cuda_versions or []] or None,
-        )
-        field = "podFindAndDeployOnDemand"
+        # Our own mutation with its input as a GraphQL variable, as runpodctl sends it (api/pod.go:
+        # "mutation createPod($input: PodFindAndDeployOnDemandInput!)"): the values travel as JSON and
+        # are never pasted into the query text. A spot pod is the same input plus the bid, through
+        # podRentInterruptable (PodRentInterruptableInput, named in runpod-python's
+        # api/mutations/pods.py from https://graphql-spec.runpod.io).
+        pod_input = {
+            "name": check_name(name, "name"),
+            "imageName": check_image(image, "image") if image else "",
+            "cloudType": cloud_type,
+            "startSsh": True,
+            "gpuTypeId": str(gpu_type_id),
+            "supportPublicIp": bool(support_public_ip),
+            "gpuCount": int(gpu_count),
+            "volumeInGb": int(volume_gb or 0),
+            "dataCenterId": check_id(data_center_id, "data_center_id") if data_center_id else None,
+            "dockerArgs": str(docker_args or ""),
+        }
+        optional = {
+            "containerDiskInGb": int(container_disk_gb) if container_disk_gb else None,
+            "ports": ",".join(normalize_ports(ports)) if ports else None,
+            "volumeMountPath": check_path(volume_mount_path) if volume_mount_path else None,
+            "env": [{"key": key, "value": value} for key, value in env_list(env)] if env is not None else None,
+            "templateId": check_id(template_id, "template_id") if template_id else None,
+            "networkVolumeId": check_id(network_volume_id, "network_volume_id") if network_volume_id else None,
+            "allowedCudaVersions": [check_cuda_version(v) for v in allowed_cuda_versions or []] or None,
+        }
+        pod_input.update((key, value) for key, value in optional.items() if value is not None)
+        field, input_type = "podFindAndDeployOnDemand", "PodFindAndDeployOnDemandInput"
         if bid_per_gpu is not None:
-            # The SDK has no spot-pod call; the input is the same plus the bid.
-            text = text.replace("podFindAndDeployOnDemand(", "podRentInterruptable(", 1)
-            text = text.replace("input: {", "input: {\n          bidPerGpu: %s," % float(bid_per_gpu), 1)
-            field = "podRentInterruptable"
-        return self.query(text, idempotent=False)[field]
+            field, input_type = "podRentInterruptable", "PodRentInterruptableInput"
+            pod_input["bidPerGpu"] = float(bid_per_gpu)
+        text = ("mutation createPod($input: %s!) { %s(input: $input) { id imageName env machineId "
+                "machine { podHostId } } }" % (input_type, field))
+        return self.query(text, idempotent=False, variables={"input": pod_input})[field]
 
     def stop_pod(self, pod_id):
         text = self.sdk.pod_mutations.generate_pod_stop_mutation(check_id(pod_id, "id"))
@@ -511,21 +497,31 @@ class Client:
     def save_template(self, name, image, docker_args="", container_disk_gb=10, volume_gb=0,
                       volume_mount_path=None, ports=None, env=None, template_id=None):
         """Create (or, with ``template_id``, update) a pod template."""
-        # The SDK escapes double quotes in dockerArgs itself; everything else is ours.
-        start_cmd = gql_string(docker_args or "").replace('\\"', '"')
-        text = self.sdk.template_mutations.generate_pod_template(
-            name=check_name(name, "name"),
-            image_name=check_image(image, "image"),
-            docker_start_cmd=start_cmd,
-            container_disk_in_gb=int(container_disk_gb),
-            volume_in_gb=int(volume_gb or 0),
-            volume_mount_path=check_path(volume_mount_path) if volume_mount_path else None,
-            ports=",".join(normalize_ports(ports)),
-            env=_escaped_env(env),
-        )
+        # As runpodctl sends it (api/endpoint.go: "mutation saveTemplate($input: SaveTemplateInput)"), with
+        # the fields runpod-python's generate_pod_template always sets; saveTemplate requires dockerArgs, env,
+        # volumeInGb and containerDiskInGb.
+        template_input = {
+            "name": check_name(name, "name"),
+            "imageName": check_image(image, "image"),
+            "dockerArgs": str(docker_args or ""),
+            "containerDiskInGb": int(container_disk_gb),
+            "volumeInGb": int(volume_gb or 0),
+            "ports": ",".join(normalize_ports(ports)),
+            "env": [{"key": key, "value": value} for key, value in env_list(env)],
+            "isServerless": False,
+            "containerRegistryAuthId": "",
+            "startSsh": True,
+            "isPublic": False,
+            "readme": "",
+        }
+        if volume_mount_path:
+            template_input["volumeMountPath"] = check_path(volume_mount_path)
         if template_id:
-            text = text.replace("input: {", 'input: {\n                id: "%s",' % check_id(template_id), 1)
-        return self.query(text, idempotent=template_id is not None)["saveTemplate"]
+            template_input["id"] = check_id(template_id)
+        text = ("mutation saveTemplate($input: SaveTemplateInput) { saveTemplate(input: $input) { "
+                "id name imageName dockerArgs containerDiskInGb volumeInGb volumeMountPath ports "
+                "env { key value } isServerless } }")
+        return self.query(text, idempotent=template_id is not None, variables={"input": template_input})["saveTemplate"]
 
     def delete_template(self, name):
         self.query('mutation { deleteTemplate(templateName: "%s") }' % check_name(name, "name"))

@@ -59,10 +59,14 @@ async def handle_graphql(request):
     try:
         body = await request.json()
         query = body["query"]
-    except (ValueError, KeyError, TypeError):
-        return web.json_response(_errors('Body must be JSON with a "query" string.'), status=400)
+        variables = body.get("variables") or None  # as runpodctl sends them: {"input": {...}}
+        if variables is not None and not isinstance(variables, dict):
+            raise TypeError
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return web.json_response(_errors('Body must be JSON with a "query" string (and "variables", an object).'),
+                                 status=400)
 
-    entry = {"query": query, "operations": [], "status": 200}
+    entry = {"query": query, "variables": variables, "operations": [], "status": 200}
     request.app[REQUESTS].append(entry)
     try:
         document = parse(query)
@@ -101,23 +105,23 @@ async def handle_graphql(request):
 
     world = request.app[WORLD]
     try:
-        return _answer(world, document, after, entry)
+        return _answer(world, document, after, entry, variables)
     finally:
         if world.dirty:
             world.save()
 
 
-def _answer(world, document, after, entry):
+def _answer(world, document, after, entry, variables=None):
     is_mutation = any(
         isinstance(d, OperationDefinitionNode) and d.operation.value == "mutation"
         for d in document.definitions
     )
     root = root_mutation(world) if is_mutation else root_query(world)
-    data = None if is_mutation else fast_execute(SCHEMA, document, root)
+    data = None if is_mutation or variables else fast_execute(SCHEMA, document, root)
     if data is not None:
         payload = {"data": data}
     else:
-        result = execute(SCHEMA, document, root_value=root)
+        result = execute(SCHEMA, document, root_value=root, variable_values=variables)
         payload = {"data": result.data}
         if result.errors:
             payload["errors"] = [_format_error(err) for err in result.errors]

@@ -65,10 +65,15 @@ def test_the_sandbox_schema_requires_what_runpods_does(client):
     "unicode ✓ é",
 ])
 def test_env_values_reach_runpod_byte_for_byte(client, sandbox, value):
-    created = _create(client, env={"TRICKY": value})
+    created = _create(client, env={"TRICKY": value}, docker_args="bash -c 'echo %s'" % value)
     pod = client.get_pod(created["id"])
     assert pod["env"] == ["TRICKY=" + value]
     assert pod["gpuCount"] == 1
+    # Free text travels as a GraphQL variable (JSON), never inside the query text.
+    create = [r for r in sandbox.requests() if "podFindAndDeployOnDemand" in r["operations"]][-1]
+    assert value not in create["query"] and "$input" in create["query"]
+    assert create["variables"]["input"]["env"] == [{"key": "TRICKY", "value": value}]
+    assert create["variables"]["input"]["dockerArgs"] == "bash -c 'echo %s'" % value
 
 
 @pytest.mark.parametrize("option,kwargs", [

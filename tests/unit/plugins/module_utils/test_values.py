@@ -1,6 +1,6 @@
-"""The pure value helpers of module_utils, in-process: escaping, ports, GPU names, the pod shape, error texts.
+"""The pure value helpers of module_utils, in-process: ports, GPU names, the pod shape, error texts.
 
-These decide what reaches RunPod's GraphQL text and what every module returns;
+These decide what reaches RunPod's API and what every module returns;
 the sandbox-API tests (test_client.py, tests/unit/plugins/modules/) show the
 same values end to end.
 """
@@ -18,17 +18,6 @@ CATALOGUE = [
     {"id": "NVIDIA H100 80GB HBM3", "displayName": "H100 SXM", "memoryInGb": 80},
     {"id": "NVIDIA H100 PCIe", "displayName": "H100 PCIe", "memoryInGb": 80},
 ]
-
-
-@pytest.mark.parametrize("value", ['say "hi"', "back\\slash", "two\nlines", "tab\tcr\r", "bell\x07", "ünïcode ✓"])
-def test_gql_string_is_a_string_literal_that_reads_back_as_the_value(value):
-    # A GraphQL string literal escapes like JSON's (the GraphQL spec's StringValue): read it back as JSON.
-    assert json.loads('"%s"' % _client.gql_string(value)) == value
-
-
-def test_gql_string_cannot_close_the_literal():
-    escaped = _client.gql_string('x" } mutation { podTerminate(input: {podId: "p"}) { id } #')
-    assert '"' not in escaped.replace('\\"', "")
 
 
 @pytest.mark.parametrize("value, expected", [
