@@ -188,6 +188,14 @@ def test_tts_gpu_follows_the_gpu_count(pod):
     assert "--tts-gpu 0" in pod.sh("ps -eo args | grep '[w]eb_demo.server.server'").stdout
 
 
+def test_the_server_role_without_supervisord_says_to_run_system_deps(pod):
+    rc, out, err = pod.provision({"server_supervisord": "/usr/bin/no-supervisord"}, tags="server")
+    assert rc != 0
+    message = failure(out)
+    assert message.startswith("/usr/bin/no-supervisord is missing: run the funaudiochat.runpod.system_deps role first")
+    assert "\n" not in message and changed_tasks(out) == []
+
+
 def test_without_the_ruamel_pin_the_server_never_gets_ready_and_the_error_shows_the_log(pod):
     assert pod.sh("%s/venv/bin/python -m pip install -q 'ruamel.yaml>=0.18'" % HOME, timeout=300).returncode == 0
     # A new argument restarts the server, which now breaks loading CosyVoice's config.
@@ -304,7 +312,7 @@ def test_after_stop_and_resume_a_rerun_restores_the_server_without_downloads_or_
     rc, out, err = pod.provision({"server_extra_args": ["--sample-rate", "24000"]})
     ok(rc, out, err)
     names = changed_tasks(out)
-    assert "Install the app's system packages" in names and "Install supervisord (RunPod containers have no systemd)" in names
+    assert "Install the app's system packages" in names  # supervisor among them: the container disk is new
     assert not [name for name in names if "torch" in name.lower() or "requirements" in name.lower()], names
     assert pod.hub("GET", "stats")["bytes_sent"] == 0
     assert pod.sh("%s/bin/funaudiochat-ready" % HOME).stdout.strip() == "ready"
