@@ -55,7 +55,7 @@ test-full: test
 # Session fixtures remove their pod containers; the clean afterwards also
 # catches what a killed worker left, and keeps pytest's exit status.
 pytest: venv system-deps
-	$(BIN)/python -m pytest tests/unit tests/integration -p no:cacheprovider $(PYTEST_ARGS); \
+	$(BIN)/python -m pytest tests/unit tests/api tests/integration -p no:cacheprovider $(PYTEST_ARGS); \
 	status=$$?; $(BIN)/python -m tests.sandbox clean --prefix pytest- >/dev/null; exit $$status
 
 molecule: venv system-deps

@@ -1,7 +1,7 @@
 """The pure value helpers of module_utils, in-process: ports, GPU names, the pod shape, error texts.
 
 These decide what reaches RunPod's API and what every module returns;
-the sandbox-API tests (test_client.py, tests/unit/plugins/modules/) show the
+the sandbox-API tests (tests/api/plugins/module_utils/test_client.py, tests/api/plugins/modules/) show the
 same values end to end.
 """
 
