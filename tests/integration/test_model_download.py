@@ -16,6 +16,8 @@ import time
 
 import pytest
 
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _hub_download as _hub
+
 from tests.helpers import ANSIBLE_BIN, ansible_env, press_ctrl_c
 from tests.sandbox.control import REPO_ROOT, ModelHub
 from tests.sandbox.model_hub.repos import stand_in_repos
@@ -41,6 +43,12 @@ def hub(slow_hub):
     slow_hub.clear_stats()
     slow_hub.link(rate=RATE, total=LINK_TOTAL, cut_after=0, cuts=0)
     return slow_hub
+
+
+def hold_back(hub):
+    """An eighth of the link: a download started now is still running after Ansible's own start, however busy the
+    machine (the repository takes ~40 s instead of ~5 s). ``hub.link(rate=RATE, total=LINK_TOTAL)`` lets it go."""
+    hub.link(rate=RATE // 8, total=LINK_TOTAL // 8)
 
 
 def command(hub, dest, _check=False, **args):
@@ -91,6 +99,13 @@ def leftovers(dest):
     return found
 
 
+def size_of(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:  # moved into place meanwhile
+        return 0
+
+
 def complete(dest):
     paths = [(os.path.join(str(dest), f.path), f.size) for f in FILES.values()]
     return all(os.path.isfile(path) and os.path.getsize(path) == size for path, size in paths)
@@ -121,6 +136,17 @@ def kill_tree(pid):
 def worker_pid(dest):
     with open(os.path.join(str(dest), ".cache", "funaudiochat", "status.json"), encoding="utf-8") as handle:
         return json.load(handle)["pid"]
+
+
+def kill_worker(dest, timeout=60):
+    """SIGKILL the download process and wait until it is gone and its lock free (a busy disk delays death)."""
+    pid = worker_pid(dest)
+    os.kill(pid, signal.SIGKILL)
+    lock = os.path.join(str(dest), ".cache", "funaudiochat", "download.lock")
+    deadline = time.monotonic() + timeout
+    while _hub.locked(lock) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _hub.locked(lock), "the lock outlived the download process %d it names" % pid
 
 
 def test_over_a_slow_link_one_run_finishes_with_true_progress(hub, tmp_path):
@@ -159,9 +185,11 @@ def test_a_connection_cut_mid_file_costs_at_most_one_chunk(hub, tmp_path):
 
 
 def test_ctrl_c_mid_file_then_a_rerun_fetches_only_what_is_missing(hub, tmp_path):
+    hold_back(hub)
     proc = started(hub, tmp_path)
     assert not complete(tmp_path)
     press_ctrl_c(proc)
+    hub.link(rate=RATE, total=LINK_TOTAL)
     _progress, result = download(hub, tmp_path)
     assert result["done"], result  # the download went on meanwhile (the rerun followed it or found it done)
     assert hub.stats()["bytes_sent"] - TOTAL <= CHUNK
@@ -170,10 +198,16 @@ def test_ctrl_c_mid_file_then_a_rerun_fetches_only_what_is_missing(hub, tmp_path
 
 def test_a_killed_download_process_resumes_from_its_partial_files(hub, tmp_path):
     """What a container restart or a pod stop does: the process dies, the volume keeps its bytes."""
+    hold_back(hub)
     proc = started(hub, tmp_path)
+    deadline = time.monotonic() + 60
+    while max([size_of(path) for path in leftovers(tmp_path)] or [0]) < 2 * CHUNK:  # some bytes to keep
+        assert time.monotonic() < deadline, "no partial file grew past two chunks"
+        time.sleep(0.2)
     kill_tree(proc.pid)  # first the run (or its next poll would start the download again)
     proc.wait()
-    os.kill(worker_pid(tmp_path), signal.SIGKILL)
+    kill_worker(tmp_path)
+    hub.link(rate=RATE, total=LINK_TOTAL)
     assert leftovers(tmp_path)  # the partial files stay, to be continued
     check_progress, check = download(hub, tmp_path, _check=True)
     present = TOTAL - check["bytes_needed"]
@@ -188,9 +222,12 @@ def test_a_killed_download_process_resumes_from_its_partial_files(hub, tmp_path)
 
 
 def test_a_second_run_while_one_downloads_follows_it(hub, tmp_path):
+    hold_back(hub)
     first = started(hub, tmp_path)
-    _progress, second = download(hub, tmp_path)
-    out, _err = first.communicate(timeout=60)
+    follower = started(hub, tmp_path)  # its first progress line: it has found the running download by then
+    hub.link(rate=RATE, total=LINK_TOTAL)
+    _progress, second = parse(follower.communicate(timeout=120)[0])
+    out, _err = first.communicate(timeout=120)
     assert first.returncode == 0, out
     assert second["done"] and second["attached"], second
     per_file = {}
