@@ -46,4 +46,3 @@ def test_says_nothing_when_no_check_ran(tmp_path):
                                          "tasks": [{"name": "Ping", "ansible.builtin.ping": {}}]}]))
     rc, out, _err = run_playbook(str(playbook), json_output=False, env={"ANSIBLE_STDOUT_CALLBACK": "default"})
     assert rc == 0 and "FUN-AUDIO-CHAT REPORT" not in out
-

@@ -46,7 +46,6 @@ def test_gpu_stock_respects_the_cuda_filter_a_create_uses(client, sandbox):
     assert _client.in_stock(unfiltered["NVIDIA A40"]["secure"]["stockStatus"])
 
 
-
 def test_the_sandbox_schema_requires_what_runpods_does(client):
     """saveTemplate without dockerArgs/env/volumeInGb, lowestPrice without gpuCount, podBidResume without a bid."""
     for text in ('mutation { saveTemplate(input: {name: "t", imageName: "i", containerDiskInGb: 5}) { id } }',
