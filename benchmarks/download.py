@@ -65,10 +65,9 @@ def _throughput_and_cut(bench):
         lines = len(bench.progress)
         without = bench.converge(extra, tags="models")
         role_seconds = with_download - without
-        connections = CONNECTIONS
         outputs = " ".join("-o /dev/null %s/%s/resolve/main/%s" % (pod_hub, MODEL, name) for name in sorted(files))
         timing = bench.sh("python3 -c 'import time; print(time.time())'; curl -sf --parallel --parallel-max %d %s"
-                          " && python3 -c 'import time; print(time.time())'" % (connections, outputs))
+                          " && python3 -c 'import time; print(time.time())'" % (CONNECTIONS, outputs))
         start, end = (float(value) for value in timing.stdout.split()[-2:])
         curl_seconds = end - start
         print("link: %s per connection, %s in all; %.0f MB in %d files, the biggest %.0f MB (%.1f progress "
@@ -78,7 +77,7 @@ def _throughput_and_cut(bench):
         print("model download: the hub served %.2fx the repository; role %.1fs (%.1f MB/s), curl %.1fs (%.1f MB/s) "
               "with %d connections each: role / curl throughput = %.2f (goal >= 0.8)"
               % (sent / total, role_seconds, total / 1e6 / role_seconds, curl_seconds, total / 1e6 / curl_seconds,
-                 connections, curl_seconds / role_seconds))
+                 CONNECTIONS, curl_seconds / role_seconds))
 
         shard = "model-00001-of-00002.safetensors"
         size = files[shard].size

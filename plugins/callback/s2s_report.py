@@ -109,8 +109,9 @@ def _stage(task):
     if action in POD_STAGE_ACTIONS:
         return "pod"
     role = getattr(task, "_role", None)
-    if role is not None and role.get_name().startswith(COLLECTION):
-        return role.get_name()[len(COLLECTION):]
+    name = role.get_name() if role is not None else ""
+    if name.startswith(COLLECTION):
+        return name[len(COLLECTION):]
     if action in CHECK_ACTIONS and not task.args.get("handshake_only"):
         return "verify"  # the spoken check; a bare handshake (status.yml) is no stage of a deployment
     return None

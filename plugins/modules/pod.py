@@ -629,7 +629,7 @@ class PodTask:
 
     # ---------------------------------------------------------------- result
     def get_result(self, pod):
-        """The task's result for ``pod`` (None: no pod); also keeps the known-hosts file in step."""
+        """The task's result for ``pod`` (None: no pod), without the diff; also keeps the known-hosts file in step."""
         summary = _pods.summarize(pod, self.p["ssh_private_port"]) if pod else {}
         result = dict(changed=self.changed, pod=summary, ports=summary.get("ports", {}),
                       drift=self.drift)
@@ -648,8 +648,6 @@ class PodTask:
                 _ssh.note_starts({summary["id"]: summary.get("uptime_seconds")}, known_hosts)
         if self.failover and self.failover.attempts:
             result["attempts"] = self.failover.attempts
-        if self.rp.module._diff:
-            result["diff"] = dict(before=self.before, after=self.after_override or _diff_view(pod))
         for line in self.drift:
             self.rp.module.warn("pod %s differs from the request (%s); set force: true to recreate it"
                                 % (summary.get("name") or self.p["name"], line))
@@ -698,7 +696,8 @@ def main():
 
     def converge(module):
         task = PodTask(module)
-        module.module.exit_json(**task.get_result(task.run()))
+        pod = task.run()
+        module.exit(task.before, task.after_override or _diff_view(pod), **task.get_result(pod))
     rp.run(converge)
 
 
