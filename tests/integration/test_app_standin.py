@@ -163,3 +163,30 @@ def test_each_turn_leaves_its_audio_in_the_output_dir(standin, standin_app):
     outputs = [name for name in os.listdir(output) if name.endswith(".wav")]
     assert len(inputs) == 1 and inputs[0].endswith("_turn1_input.wav")
     assert len(outputs) == 1 and "_turn1_output_" in outputs[0]
+
+
+def reply_audio_seconds(frames):
+    reader = sphn.OpusStreamReader(24000)
+    pcm = [reader.append_bytes(frame[1:]) for frame in frames if frame[0] == 0x01]
+    return sum(len(chunk) for chunk in pcm) / 24000
+
+
+def test_two_sessions_on_one_process_lose_each_others_reply_audio(standin):
+    """Upstream holds one conversation per process: a second open session's receiver takes the first's TTS output."""
+    srv = standin()
+    srv.wait_for_line(READY_LINES[-1])
+    url = "ws://127.0.0.1:%d/api/chat" % srv.port
+    with connect(url, max_size=None) as ws:
+        assert ws.recv(timeout=5) == b"\x00\x00\x00"
+        alone = reply_audio_seconds(turn(ws, question_pages()))
+        with connect(url, max_size=None) as other:  # only open, silent: its receiver runs all the same
+            assert other.recv(timeout=5) == b"\x00\x00\x00"
+            ws.send(b"\x03\x00")
+            frames = turn(ws, question_pages())
+        text = "".join(frame[1:].decode() for frame in frames if frame[0] == 0x02)
+        assert "[Final: The capital of France is Paris.]" in text  # the text is kept
+        shared = reply_audio_seconds(frames)
+        assert 0 < shared <= 0.75 * alone, (shared, alone)  # about half of the audio went to the other session
+        ws.send(b"\x03\x00")  # the other session closed: whole replies again
+        assert reply_audio_seconds(turn(ws, question_pages())) == alone
+    srv.wait_for_line("Discarding TTS output from old session")

@@ -29,7 +29,13 @@ deployment code depends on it:
 * ``GET /api/chat``: binary frames ``[kind][payload]``, handshake ``00 00 00``,
   Ogg/Opus audio in both directions (mono 24 kHz), text held back until the
   first reply audio page, no end-of-response message, no reply to a pause
-  without audio.
+  without audio;
+* one conversation at a time: the TTS output of every session goes through
+  one queue of the process, and every open session runs a receiver that takes
+  from it and throws away what belongs to another session (upstream's
+  ``tts_receiver_thread_func``: "Discarding TTS output from old session").
+  With two sessions open, each reply loses part of its audio; the text is
+  kept. Nothing refuses the second session.
 
 ``FAC_STANDIN_LOAD_SECONDS`` sets how long each "model" takes to load (1 s).
 """
@@ -62,6 +68,8 @@ CONTROL_START, CONTROL_END_TURN, CONTROL_PAUSE, CONTROL_RESTART = range(4)
 
 READY = web.AppKey("tts_ready", object)
 OUTPUT_DIR = web.AppKey("output_dir", str)
+TTS_OUTPUT = web.AppKey("tts_output", asyncio.Queue)
+CHUNK_FRAMES = 6  # audio frames per TTS output chunk (0.24 s)
 
 
 def log(message):
@@ -171,7 +179,18 @@ def save_wav(path, pcm):
         handle.writeframes((np.clip(pcm, -1, 1) * 32767).astype("<i2").tobytes())
 
 
-async def reply(ws, ready, turn, output_dir):
+async def receive_tts(tts_output, session, mine):
+    """A session's TTS receiver: takes every chunk from the process's one queue, keeps only its own."""
+    while True:
+        owner, chunk = await tts_output.get()
+        await asyncio.sleep(0)  # the other sessions' receivers take their turns, as threads do
+        if owner != session:
+            info("Discarding TTS output from old session %s... (current: %s...)" % (owner[:8], session[:8]))
+            continue
+        await mine.put(chunk)
+
+
+async def reply(ws, ready, turn, output_dir, tts_output, mine):
     heard_seconds = turn.samples / SAMPLE_RATE
     save_wav(os.path.join(output_dir, "input", "%s_turn%d_input.wav" % (turn.client, turn.number)),
              np.concatenate(turn.pcm) if turn.pcm else np.zeros(0, dtype=np.float32))
@@ -181,19 +200,27 @@ async def reply(ws, ready, turn, output_dir):
     pcm = synthesize(ANSWER)
     pcm = np.concatenate([pcm, np.zeros(-len(pcm) % FRAME, dtype=np.float32)])
     save_wav(os.path.join(output_dir, "%s_turn%d_output_%d.wav" % (turn.client, turn.number, time.time())), pcm)
+    step = FRAME * CHUNK_FRAMES
+    for start in range(0, len(pcm), step):  # the TTS process's output, through the shared queue
+        await tts_output.put((turn.client, pcm[start:start + step]))
     words = ANSWER.split()
     deltas = [words[0]] + [" " + word for word in words[1:]]
     writer = sphn.OpusStreamWriter(SAMPLE_RATE)
     pages_sent = 0
-    for start in range(0, len(pcm), FRAME):
-        page = writer.append_pcm(pcm[start:start + FRAME])
-        if not page:
-            continue
-        await ws.send_bytes(bytes([KIND_AUDIO]) + page)
-        pages_sent += 1
-        if deltas and pages_sent % 2 == 1:  # text only once audio has started
-            await ws.send_bytes(bytes([KIND_TEXT]) + deltas.pop(0).encode())
-        await asyncio.sleep(0.005)
+    while True:
+        try:
+            chunk = await asyncio.wait_for(mine.get(), timeout=0.2)
+        except asyncio.TimeoutError:  # the TTS output is over (what other sessions took is lost)
+            break
+        for start in range(0, len(chunk), FRAME):
+            page = writer.append_pcm(chunk[start:start + FRAME])
+            if not page:
+                continue
+            await ws.send_bytes(bytes([KIND_AUDIO]) + page)
+            pages_sent += 1
+            if deltas and pages_sent % 2 == 1:  # text only once audio has started
+                await ws.send_bytes(bytes([KIND_TEXT]) + deltas.pop(0).encode())
+            await asyncio.sleep(0.005)
     for delta in deltas:
         await ws.send_bytes(bytes([KIND_TEXT]) + delta.encode())
     await ws.send_bytes(bytes([KIND_TEXT]) + ("\n[Final: %s]" % ANSWER).encode())
@@ -205,6 +232,8 @@ async def chat(request):
     await ws.send_bytes(bytes([KIND_HANDSHAKE, 0, 0]))
     client = uuid.uuid4().hex[:8]
     output_dir = request.app[OUTPUT_DIR]
+    tts_output, mine = request.app[TTS_OUTPUT], asyncio.Queue()
+    receiver = asyncio.ensure_future(receive_tts(tts_output, client, mine))
     turn = Turn(client, 1)
     replying = None
     async for message in ws:
@@ -219,7 +248,7 @@ async def chat(request):
         elif kind == KIND_CONTROL and payload:
             if payload[0] in (CONTROL_PAUSE, CONTROL_END_TURN) and turn.samples:
                 if replying is None or replying.done():
-                    replying = asyncio.ensure_future(reply(ws, request.app[READY], turn, output_dir))
+                    replying = asyncio.ensure_future(reply(ws, request.app[READY], turn, output_dir, tts_output, mine))
                 turn = Turn(client, turn.number + 1)
             elif payload[0] in (CONTROL_START, CONTROL_RESTART):
                 turn = Turn(client, turn.number)
@@ -230,6 +259,7 @@ async def chat(request):
                 await ws.send_bytes(bytes([KIND_ERROR]) + ("Processing failed: bad metadata: %s" % exc).encode())
     if replying is not None and not replying.done():
         replying.cancel()
+    receiver.cancel()
     return ws
 
 
@@ -237,6 +267,7 @@ def make_app(ready, output_dir):
     app = web.Application()
     app[READY] = ready
     app[OUTPUT_DIR] = output_dir
+    app[TTS_OUTPUT] = asyncio.Queue()
     app.router.add_get("/api/chat", chat)
     return app
 
