@@ -1,0 +1,48 @@
+"""The server_layout and server_count filters: how many server processes a pod runs, and on which GPU."""
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.funaudiochat.runpod.plugins.filter.server_layout import server_count, server_layout
+
+# nvidia-smi's memory.total / 1024, and RunPod's memoryInGb, for the GPU types users pick.
+A40, A40_SMI, H100, H100_SMI, H200, RTX4090 = 48, 46068 / 1024, 80, 81559 / 1024, 141, 24
+
+
+@pytest.mark.parametrize("gpus, expected", [
+    ([A40], 1), ([A40_SMI], 1), ([H100], 2), ([H100_SMI], 2), ([H200], 5), ([RTX4090], 1),
+    ([A40, A40], 2), ([H100, H100], 4), ([RTX4090, RTX4090], 1), ([], 1)])
+def test_the_count_follows_each_gpus_memory_with_the_margin(gpus, expected):
+    assert server_count(gpus) == expected
+    assert len(server_layout(gpus)) == expected
+
+
+def test_one_process_keeps_todays_names_and_sees_every_gpu():
+    assert server_layout([A40]) == [{"index": 1, "port": 8002, "suffix": "", "cuda_visible_devices": "", "tts_gpu": 0}]
+    assert server_layout([RTX4090, RTX4090])[0]["tts_gpu"] == 1  # the TTS worker on the second GPU, as upstream
+    assert server_layout([RTX4090, RTX4090], tts_gpu="0")[0]["tts_gpu"] == 0
+    assert server_layout([A40], base_port=9000)[0]["port"] == 9000
+
+
+def test_several_processes_are_pinned_one_gpu_each_in_turn():
+    layout = server_layout([H100, H100])
+    assert [p["port"] for p in layout] == [8002, 8003, 8004, 8005]
+    assert [p["suffix"] for p in layout] == ["", "-2", "-3", "-4"]
+    assert [p["cuda_visible_devices"] for p in layout] == ["0", "1", "0", "1"]
+    assert {p["tts_gpu"] for p in layout} == {0}  # the one GPU each process sees
+
+
+def test_an_explicit_count_fills_gpus_with_room_first_then_overcommits_in_turn():
+    assert [p["cuda_visible_devices"] for p in server_layout([H100, A40], count=3)] == ["0", "1", "0"]
+    assert [p["cuda_visible_devices"] for p in server_layout([A40, A40], count=3)] == ["0", "1", "0"]
+    assert [p["cuda_visible_devices"] for p in server_layout([A40], count=2)] == ["0", "0"]
+    assert len(server_layout([H200], count=1)) == 1
+
+
+def test_bad_values_are_one_clear_error():
+    with pytest.raises(AnsibleFilterError, match="per_server_gb must be above 0"):
+        server_layout([A40], per_server_gb=0)
+    with pytest.raises(AnsibleFilterError, match="a GPU's memory must be a number"):
+        server_layout(["lots"])
+    with pytest.raises(AnsibleFilterError, match="not all valid TCP ports"):
+        server_layout([H200], base_port=65533)
