@@ -16,6 +16,8 @@ description:
     websocket URL, the verdict of the spoken check (M(funaudiochat.runpod.s2s_check)) with what was asked
     and heard and its timings, the time each stage took (pod, system deps, torch, app, models, server,
     verify) and the run's cost so far (the pod's cost per hour times the run's duration).
+  - A pod running several servers (one per conversation it holds) gets the first server's check in full and
+    one line saying how many of its servers answered; the pod passes only when all did.
   - A pod whose run failed before the check still gets a block, saying at which stage and task it stopped
     and why. A failed pod creation gets a block under the requested pod name.
   - Stages are the collection's roles and the M(funaudiochat.runpod.pod) and
@@ -32,8 +34,9 @@ options:
   report_path:
     description:
       - Also write the report as JSON to this file, an object with one entry per host (keys
-        C(verdict), C(passed), C(pod), C(url), C(stages), C(run_seconds), C(cost_usd), C(stopped_at) and
-        the check's fields such as C(transcript), C(first_audio_seconds) and C(failures)).
+        C(verdict), C(passed), C(pod), C(url), C(stages), C(run_seconds), C(cost_usd), C(stopped_at),
+        C(servers) (each checked server's C(url), C(passed) and C(failures)) and the first server's check fields
+        such as C(transcript), C(first_audio_seconds) and C(failures)).
     type: path
     env:
       - name: FUNAUDIOCHAT_S2S_REPORT
@@ -134,7 +137,7 @@ class CallbackModule(CallbackBase):
 
     def _entry(self, name):
         if name not in self.hosts:
-            self.hosts[name] = {"pod": {"name": name}, "stages": {}, "check": None, "stopped_at": None}
+            self.hosts[name] = {"pod": {"name": name}, "stages": {}, "check": None, "servers": [], "stopped_at": None}
         return self.hosts[name]
 
     # ------------------------------------------------------------ events
@@ -198,13 +201,20 @@ class CallbackModule(CallbackBase):
 
     @staticmethod
     def _record_check(entry, task, data, failed):
+        """A plain check is a pod's first server (shown in full); a looped one, its other servers."""
         if task.args.get("handshake_only"):
-            return  # the verify role's handshake, not a spoken check
-        check = dict((field, data.get(field)) for field in CHECK_FIELDS)
-        check["passed"] = not failed
-        if failed and not check["failures"]:
-            check["failures"] = [data.get("msg") or "the check failed"]
-        entry["check"] = check
+            return
+        looped = "results" in data
+        for item in data["results"] if looped else [data]:
+            if item.get("skipped"):
+                continue
+            check = dict((field, item.get(field)) for field in CHECK_FIELDS)
+            check["passed"] = not (item.get("failed") if looped else failed)
+            if not check["passed"] and not check["failures"]:
+                check["failures"] = [item.get("msg") or "the check failed"]
+            if not looped:
+                entry["check"], entry["servers"] = check, []
+            entry["servers"].append(dict((key, check[key]) for key in ("url", "passed", "failures")))
 
     def v2_runner_on_ok(self, result):
         self._record(result, "ok")
@@ -224,12 +234,13 @@ class CallbackModule(CallbackBase):
         report = {}
         for host, entry in sorted(self.hosts.items()):
             check = entry["check"]
+            answered = all(server["passed"] for server in entry["servers"])
             if entry["stopped_at"] is not None:
                 verdict, passed = "FAILED at %s" % entry["stopped_at"]["stage"].replace("_", " "), False
-                if check is not None and not check["passed"]:
+                if check is not None and not answered:
                     verdict = "FAILED"
             elif check is not None:
-                verdict, passed = ("PASSED" if check["passed"] else "FAILED"), check["passed"]
+                verdict, passed = ("PASSED" if answered else "FAILED"), answered
             else:
                 verdict, passed = "NOT CHECKED", None
             cost = entry["pod"].get("cost_per_hr")
@@ -239,6 +250,7 @@ class CallbackModule(CallbackBase):
                     "stopped_at": entry["stopped_at"], "run_seconds": shown_seconds,
                     "cost_usd": None if cost is None else round(float(cost) * shown_seconds / 3600.0, 4)}
             item.update(check or dict((field, None) for field in CHECK_FIELDS))
+            item["servers"] = entry["servers"]
             report[host] = item
         return report
 
@@ -292,3 +304,11 @@ class CallbackModule(CallbackBase):
             show("  heard: %s" % json.dumps(item["transcript"] or ""))
         for failure in item["failures"] or []:
             show("  failed: %s" % failure, color="red")
+        servers = item["servers"]
+        if len(servers) > 1:
+            answered = [server for server in servers if server["passed"]]
+            show("  servers: %d of %d answered, %d conversations at once" % (len(answered), len(servers), len(answered)),
+                 color="green" if len(answered) == len(servers) else "red")
+            for server in servers[1:]:
+                if not server["passed"]:
+                    show("  failed: %s: %s" % (server["url"], "; ".join(server["failures"] or [])), color="red")

@@ -27,38 +27,45 @@ def _as_number(value, what):
     return number
 
 
-def servers_per_gpu(gpu_memory_gb, per_server_gb=28):
+UNITS = {"GB": 1.0, "MiB": 1024.0}  # GB as RunPod's memoryInGb counts them; MiB as nvidia-smi prints memory.total
+
+
+def servers_per_gpu(gpu_memory, per_server_gb=28, unit="GB"):
     """How many processes each GPU holds: its memory over ``per_server_gb``, rounded down."""
     per_server = _as_number(per_server_gb, "per_server_gb")
     if per_server <= 0:
         raise AnsibleFilterError("server_layout: per_server_gb must be above 0, got %r" % (per_server_gb,))
-    return [int(_as_number(memory, "a GPU's memory") // per_server) for memory in gpu_memory_gb or []]
+    if unit not in UNITS:
+        raise AnsibleFilterError("server_layout: unit must be one of %s, got %r" % (", ".join(UNITS), unit))
+    return [int(_as_number(memory, "a GPU's memory") / UNITS[unit] // per_server) for memory in gpu_memory or []]
 
 
-def server_count(gpu_memory_gb, per_server_gb=28, count=0):
+def server_count(gpu_memory, per_server_gb=28, count=0, unit="GB"):
     """``count`` when above 0, else what the GPUs hold (at least one)."""
     wanted = int(_as_number(count, "count"))
-    return wanted if wanted > 0 else max(1, sum(servers_per_gpu(gpu_memory_gb, per_server_gb)))
+    return wanted if wanted > 0 else max(1, sum(servers_per_gpu(gpu_memory, per_server_gb, unit)))
 
 
-def server_layout(gpu_memory_gb, per_server_gb=28, count=0, base_port=8002, tts_gpu=""):
+def server_layout(gpu_memory, per_server_gb=28, count=0, base_port=8002, tts_gpu="", unit="GB",
+                  program="funaudiochat", log_dir="/workspace/funaudiochat/logs",
+                  output_dir="/workspace/funaudiochat/output"):
     """One entry per server process: ``index`` (1..N), ``port``, ``suffix`` ("" for the first, then "-2", ...),
-    ``cuda_visible_devices`` ("" = every GPU) and ``tts_gpu``.
+    ``cuda_visible_devices`` ("" = every GPU), ``tts_gpu``, and its names: ``program``, ``log``, ``output_dir``.
 
     A single process sees every GPU and puts its TTS worker on GPU 1 when there are two or more (0 otherwise),
     unless ``tts_gpu`` says. Several processes are pinned one GPU each (``CUDA_VISIBLE_DEVICES``), taken in
     turn among the GPUs with room left, then among all GPUs when ``count`` asks for more than the memory holds;
     each runs its TTS worker on its own GPU (0 of the one it sees).
     """
-    gpus = list(gpu_memory_gb or [])
-    total = server_count(gpus, per_server_gb, count)
+    gpus = list(gpu_memory or [])
+    total = server_count(gpus, per_server_gb, count, unit)
     port = int(_as_number(base_port, "base_port"))
     if port < 1 or port + total - 1 > 65535:
         raise AnsibleFilterError("server_layout: ports %d..%d are not all valid TCP ports" % (port, port + total - 1))
     if total == 1:
         chosen = str(tts_gpu) if str(tts_gpu) != "" else ("1" if len(gpus) >= 2 else "0")
-        return [{"index": 1, "port": port, "suffix": "", "cuda_visible_devices": "", "tts_gpu": int(chosen)}]
-    room = servers_per_gpu(gpus, per_server_gb)
+        return [_named(0, port, "", int(chosen), program, log_dir, output_dir)]
+    room = servers_per_gpu(gpus, per_server_gb, unit)
     order = []
     while len(order) < total and gpus:
         free = [gpu for gpu in range(len(gpus)) if room[gpu] > 0] or list(range(len(gpus)))
@@ -68,9 +75,15 @@ def server_layout(gpu_memory_gb, per_server_gb=28, count=0, base_port=8002, tts_
                 room[gpu] -= 1
     if not gpus:  # no GPU listed (check mode before the pod answers): every process sees whatever there is
         order = [None] * total
-    return [{"index": i + 1, "port": port + i, "suffix": "" if i == 0 else "-%d" % (i + 1),
-             "cuda_visible_devices": "" if gpu is None else str(gpu), "tts_gpu": 0}
+    return [_named(i, port + i, "" if gpu is None else str(gpu), 0, program, log_dir, output_dir)
             for i, gpu in enumerate(order)]
+
+
+def _named(i, port, cuda_visible_devices, tts_gpu, program, log_dir, output_dir):
+    suffix = "" if i == 0 else "-%d" % (i + 1)
+    return {"index": i + 1, "port": port, "suffix": suffix, "cuda_visible_devices": cuda_visible_devices,
+            "tts_gpu": tts_gpu, "program": program + suffix, "log": "%s/server%s.log" % (log_dir.rstrip("/"), suffix),
+            "output_dir": output_dir.rstrip("/") + suffix}
 
 
 class FilterModule(object):

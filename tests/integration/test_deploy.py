@@ -45,7 +45,8 @@ def test_deploy_talks_at_the_end_reports_and_a_second_run_changes_nothing(sandbo
     results = dict(task_results(out, "fac-deploy"))
     spoken = results["Ask the shipped spoken question and judge the spoken answer"]
     assert spoken["passed"] is True and spoken["transcript"] == "The capital of France is Paris."
-    url = results["funaudiochat.runpod.verify : Publish the websocket URL and the GPUs"]["ansible_facts"]["verify_ws_url"]
+    url = results["funaudiochat.runpod.verify : Publish the first server's URL, the one the report shows"][
+        "ansible_facts"]["verify_ws_url"]
     assert spoken["url"] == url
     pod = dict(task_results(out))["Create or start the pod, failing over across GPUs and cloud types"]
 

@@ -6,7 +6,12 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.funaudiochat.runpod.plugins.filter.server_layout import server_count, server_layout
 
 # nvidia-smi's memory.total / 1024, and RunPod's memoryInGb, for the GPU types users pick.
-A40, A40_SMI, H100, H100_SMI, H200, RTX4090 = 48, 46068 / 1024, 80, 81559 / 1024, 141, 24
+A40 = 48
+A40_SMI = 46068 / 1024
+H100 = 80
+H100_SMI = 81559 / 1024
+H200 = 141
+RTX4090 = 24
 
 
 @pytest.mark.parametrize("gpus, expected", [
@@ -18,7 +23,9 @@ def test_the_count_follows_each_gpus_memory_with_the_margin(gpus, expected):
 
 
 def test_one_process_keeps_todays_names_and_sees_every_gpu():
-    assert server_layout([A40]) == [{"index": 1, "port": 8002, "suffix": "", "cuda_visible_devices": "", "tts_gpu": 0}]
+    assert server_layout([A40]) == [{
+        "index": 1, "port": 8002, "suffix": "", "cuda_visible_devices": "", "tts_gpu": 0, "program": "funaudiochat",
+        "log": "/workspace/funaudiochat/logs/server.log", "output_dir": "/workspace/funaudiochat/output"}]
     assert server_layout([RTX4090, RTX4090])[0]["tts_gpu"] == 1  # the TTS worker on the second GPU, as upstream
     assert server_layout([RTX4090, RTX4090], tts_gpu="0")[0]["tts_gpu"] == 0
     assert server_layout([A40], base_port=9000)[0]["port"] == 9000
@@ -28,6 +35,8 @@ def test_several_processes_are_pinned_one_gpu_each_in_turn():
     layout = server_layout([H100, H100])
     assert [p["port"] for p in layout] == [8002, 8003, 8004, 8005]
     assert [p["suffix"] for p in layout] == ["", "-2", "-3", "-4"]
+    assert [p["program"] for p in layout] == ["funaudiochat", "funaudiochat-2", "funaudiochat-3", "funaudiochat-4"]
+    assert layout[1]["log"].endswith("/logs/server-2.log") and layout[1]["output_dir"].endswith("/output-2")
     assert [p["cuda_visible_devices"] for p in layout] == ["0", "1", "0", "1"]
     assert {p["tts_gpu"] for p in layout} == {0}  # the one GPU each process sees
 
