@@ -18,6 +18,8 @@ description:
     verify) and the run's cost so far (the pod's cost per hour times the run's duration).
   - A pod running several servers (one per conversation it holds) gets the first server's check in full and
     one line saying how many of its servers answered; the pod passes only when all did.
+  - A check with O(funaudiochat.runpod.s2s_check#module:sessions) (several conversations at once, through the
+    front door) gets a line of its own and must pass too.
   - A pod whose run failed before the check still gets a block, saying at which stage and task it stopped
     and why. A failed pod creation gets a block under the requested pod name.
   - Stages are the collection's roles and the M(funaudiochat.runpod.pod) and
@@ -35,7 +37,8 @@ options:
     description:
       - Also write the report as JSON to this file, an object with one entry per host (keys
         C(verdict), C(passed), C(pod), C(url), C(stages), C(run_seconds), C(cost_usd), C(stopped_at),
-        C(servers) (each checked server's C(url), C(passed) and C(failures)) and the first server's check fields
+        C(servers) (each checked server's C(url), C(passed) and C(failures)), C(front_door) (its C(url), C(sessions)
+        held at once, how many C(answered), C(passed), C(failures)) and the first server's check fields
         such as C(transcript), C(first_audio_seconds) and C(failures)).
     type: path
     env:
@@ -57,7 +60,7 @@ POD_STAGE_ACTIONS = POD_ACTIONS + ("funaudiochat.runpod.network_volume", "networ
 # A stage is the pod, or one of this collection's roles by its short name (the spoken check counts as
 # verify). The report lists them in deployment order; a role not named here (a new or renamed one) is a
 # stage too, listed after these in the order the run reached it.
-DEPLOYMENT_ORDER = ("pod", "system_deps", "torch", "app", "models", "server", "verify")
+DEPLOYMENT_ORDER = ("pod", "system_deps", "torch", "app", "models", "server", "front_door", "verify")
 CHECK_FIELDS = ("url", "question", "transcript", "expect", "missing_words", "handshake_seconds",
                 "processing_seconds", "first_audio_seconds", "first_text_seconds", "last_reply_seconds",
                 "reply_audio_seconds", "reply_dbfs", "failures")
@@ -137,7 +140,8 @@ class CallbackModule(CallbackBase):
 
     def _entry(self, name):
         if name not in self.hosts:
-            self.hosts[name] = {"pod": {"name": name}, "stages": {}, "check": None, "servers": [], "stopped_at": None}
+            self.hosts[name] = {"pod": {"name": name}, "stages": {}, "check": None, "servers": [], "front_door": None,
+                                "stopped_at": None}
         return self.hosts[name]
 
     # ------------------------------------------------------------ events
@@ -204,6 +208,13 @@ class CallbackModule(CallbackBase):
         """A plain check is a pod's first server (shown in full); a looped one, its other servers."""
         if task.args.get("handshake_only"):
             return
+        if "sessions" in task.args:  # conversations at once, through the front door
+            sessions = data.get("sessions") or []
+            entry["front_door"] = {
+                "url": data.get("url"), "sessions": len(sessions),
+                "answered": len([session for session in sessions if session.get("passed")]), "passed": not failed,
+                "failures": data.get("failures") or ([data.get("msg") or "the check failed"] if failed else [])}
+            return
         looped = "results" in data
         for item in data["results"] if looped else [data]:
             if item.get("skipped"):
@@ -234,7 +245,7 @@ class CallbackModule(CallbackBase):
         report = {}
         for host, entry in sorted(self.hosts.items()):
             check = entry["check"]
-            answered = all(server["passed"] for server in entry["servers"])
+            answered = all(server["passed"] for server in entry["servers"]) and (entry["front_door"] or {}).get("passed", True)
             if entry["stopped_at"] is not None:
                 verdict, passed = "FAILED at %s" % entry["stopped_at"]["stage"].replace("_", " "), False
                 if check is not None and not answered:
@@ -251,6 +262,7 @@ class CallbackModule(CallbackBase):
                     "cost_usd": None if cost is None else round(float(cost) * shown_seconds / 3600.0, 4)}
             item.update(check or dict((field, None) for field in CHECK_FIELDS))
             item["servers"] = entry["servers"]
+            item["front_door"] = entry["front_door"]
             report[host] = item
         return report
 
@@ -312,3 +324,10 @@ class CallbackModule(CallbackBase):
             for server in servers[1:]:
                 if not server["passed"]:
                     show("  failed: %s: %s" % (server["url"], "; ".join(server["failures"] or [])), color="red")
+        door = item["front_door"]
+        if door:
+            show("  front door: %s, %d of %d conversations at once answered" % (door["url"], door["answered"],
+                                                                              door["sessions"]),
+                 color="green" if door["passed"] else "red")
+            for failure in door["failures"]:
+                show("  failed: front door: %s" % failure, color="red")

@@ -24,6 +24,7 @@ __metaclass__ = type
 import json
 import math
 import re
+import threading
 import time
 import traceback
 
@@ -124,6 +125,30 @@ def converse(url, pcm, system_prompt=None, expect=(), connect_timeout=30, reply_
     return result
 
 
+def converse_many(url, pcm, sessions, **kwargs):
+    """``sessions`` conversations with ``url`` at once, started together (``converse``'s keyword arguments).
+
+    Through a front door that gives each session a server of its own, every one should pass with a whole reply.
+    Returns one result per session, in order; a session that could not start has its reason in ``failures``.
+    """
+    results = [None] * sessions
+    start = threading.Barrier(sessions)
+
+    def talk(index):
+        try:
+            start.wait()
+            results[index] = converse(url, pcm, **kwargs)
+        except Exception as exc:  # pylint: disable=broad-except  # S2SError, or anything else: one session's verdict
+            results[index] = {"url": url, "failures": [str(exc)], "transcript": "", "handshake_seconds": None,
+                              "first_audio_seconds": None, "reply_audio_seconds": 0.0}
+    threads = [threading.Thread(target=talk, args=(index,)) for index in range(sessions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def handshake(url, connect_timeout=30):
     """Open the websocket and wait for the ``00 00 00`` handshake; returns the seconds it took."""
     started = time.monotonic()
@@ -136,6 +161,10 @@ def _open(url, connect_timeout):
     try:
         ws = connect(url, open_timeout=connect_timeout, max_size=None, compression=None)
     except Exception as exc:  # pylint: disable=broad-except  # OSError, InvalidURI, InvalidStatus, timeouts
+        response = getattr(exc, "response", None)  # websockets' InvalidStatus carries the HTTP response
+        if getattr(response, "status_code", None) == 503:
+            body = (getattr(response, "body", None) or b"").decode("utf-8", "replace").strip()
+            raise S2SError("%s answered HTTP 503: %s" % (url, body or "Service Unavailable"))
         raise S2SError("cannot open %s: %s; check the server runs and the port is published" % (url, exc))
     try:
         first = ws.recv(timeout=connect_timeout)

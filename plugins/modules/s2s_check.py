@@ -80,6 +80,15 @@ options:
     type: bool
     default: false
     version_added: 0.2.0
+  sessions:
+    description:
+      - Hold this many conversations with O(url) at once, each asking the same question and judged on its own.
+      - Through a front door that gives each conversation a server of its own (the front_door role), set it to the
+        number of servers behind it to prove they all answer at the same time; every session must pass.
+      - The first session's measurements are returned at the top level, every session's in RV(sessions).
+      - Unset, one conversation and no RV(sessions).
+    type: int
+    version_added: 0.2.0
 notes:
   - The check changes nothing on the server, so it runs in check mode too.
 seealso:
@@ -182,10 +191,35 @@ failures:
   elements: str
   sample: []
 passed:
-  description: Whether the check passed.
+  description: Whether the check passed (every session, with O(sessions)).
   returned: always
   type: bool
   sample: true
+sessions:
+  description: Each conversation held at once.
+  returned: when O(sessions) is set
+  type: list
+  elements: dict
+  version_added: 0.2.0
+  contains:
+    passed:
+      description: Whether this conversation passed.
+      type: bool
+    failures:
+      description: What failed in it.
+      type: list
+      elements: str
+    first_audio_seconds:
+      description: From the end of its question to its first reply audio.
+      type: float
+    reply_audio_seconds:
+      description: Length of its reply audio.
+      type: float
+    transcript:
+      description: Its reply's text.
+      type: str
+  sample: [{"passed": true, "failures": [], "first_audio_seconds": 0.41, "reply_audio_seconds": 3.1,
+            "transcript": "The capital of France is Paris."}]
 """
 
 import traceback
@@ -212,6 +246,7 @@ def main():
             idle_seconds=dict(type="float", default=2.0),
             min_dbfs=dict(type="float", default=-45.0),
             handshake_only=dict(type="bool", default=False),
+            sessions=dict(type="int"),
         ),
         required_one_of=[("url", "host")],
         mutually_exclusive=[("url", "host")],
@@ -221,7 +256,7 @@ def main():
         module.fail_json(msg=missing_required_lib("numpy, sphn and websockets"), exception=_s2s.S2S_IMPORT_ERROR)
     p = module.params
     problem = check_ranges(p, dict(port=(1, 65535), connect_timeout=(1, 3600), reply_timeout=(1, 3600),
-                                   idle_seconds=(0.1, 60), min_dbfs=(-120, 0)))
+                                   idle_seconds=(0.1, 60), min_dbfs=(-120, 0), sessions=(1, 64)))
     if problem:
         module.fail_json(msg=problem)
     url = p["url"] or "ws://%s:%d/%s" % (p["host"], p["port"], p["path"].lstrip("/"))
@@ -242,10 +277,12 @@ def main():
     else:
         pcm = _s2s.decode_opus(_probe.ogg_opus())
         question, expect = _probe.TEXT, _probe.EXPECT if p["expect"] is None else p["expect"]
+    options = dict(system_prompt=p["system_prompt"], expect=expect, connect_timeout=p["connect_timeout"],
+                   reply_timeout=p["reply_timeout"], idle_seconds=p["idle_seconds"], min_dbfs=p["min_dbfs"])
+    if p["sessions"] is not None:
+        _converse_many(module, url, pcm, p["sessions"], options, question, expect)
     try:
-        result = _s2s.converse(url, pcm, system_prompt=p["system_prompt"], expect=expect,
-                               connect_timeout=p["connect_timeout"], reply_timeout=p["reply_timeout"],
-                               idle_seconds=p["idle_seconds"], min_dbfs=p["min_dbfs"])
+        result = _s2s.converse(url, pcm, **options)
     except _s2s.S2SError as exc:
         module.fail_json(msg=str(exc), url=url, passed=False)
     except Exception as exc:  # pylint: disable=broad-except
@@ -255,6 +292,21 @@ def main():
     if result["failures"]:
         module.fail_json(msg="Speech check against %s failed: %s" % (url, "; ".join(result["failures"])),
                          changed=False, **result)
+    module.exit_json(changed=False, **result)
+
+
+def _converse_many(module, url, pcm, count, options, question, expect):
+    """Several conversations at once: the first one's measurements on top, each one's in ``sessions``."""
+    results = _s2s.converse_many(url, pcm, count, **options)
+    sessions = [dict(passed=not r["failures"], failures=r["failures"], first_audio_seconds=r["first_audio_seconds"],
+                     reply_audio_seconds=r["reply_audio_seconds"], transcript=r["transcript"]) for r in results]
+    failed = ["session %d of %d: %s" % (i + 1, count, "; ".join(s["failures"])) for i, s in enumerate(sessions)
+              if not s["passed"]]
+    result = dict(results[0], question=question, expect=list(expect), sessions=sessions, passed=not failed,
+                  failures=failed)
+    if failed:
+        module.fail_json(msg="Speech check of %d conversations at once against %s failed: %s"
+                         % (count, url, " | ".join(failed)), changed=False, **result)
     module.exit_json(changed=False, **result)
 
 

@@ -4,7 +4,7 @@ One pod of the image without torch (runpod/base), so the torch role's install
 path runs; the hub, the app's git repo and the torch wheel come from the
 sandbox (python -m tests.sandbox up). The tests run in order on that pod:
 check mode on the fresh pod, first converge, second converge (changed=0),
-supervisor restart after a kill, --tts-gpu from the GPU count, the ruamel.yaml
+supervisor restart after a kill, the servers and --tts-gpu from the GPUs, a server on localhost only, the ruamel.yaml
 breakage and the readiness timeout, a cut download resumed, an SSH cut mid-download, too little disk,
 then stop/resume and a re-run that downloads and installs nothing again.
 """
@@ -173,19 +173,48 @@ def test_supervisor_restarts_a_killed_server(pod):
     assert pod.sh("%s/bin/funaudiochat-ready" % HOME).stdout.strip() == "ready"
 
 
-def test_tts_gpu_follows_the_gpu_count(pod):
-    # The sandbox nvidia-smi reports what /etc/runpod-sandbox/gpus says: make it two GPUs.
+def servers_running(pod):
+    """(port, --tts-gpu, CUDA_VISIBLE_DEVICES) of each server process on the pod, by port."""
+    found = []
+    for line in pod.sh("ps -eo pid,args | grep '[w]eb_demo.server.server'").stdout.splitlines():
+        pid, args = line.split(None, 1)
+        args = args.split()
+        environ = pod.sh("tr '\\0' '\\n' < /proc/%s/environ" % pid).stdout.splitlines()
+        visible = [item.split("=", 1)[1] for item in environ if item.startswith("CUDA_VISIBLE_DEVICES=")]
+        found.append((int(args[args.index("--port") + 1]), int(args[args.index("--tts-gpu") + 1]),
+                      visible[0] if visible else None))
+    return sorted(found)
+
+
+def test_the_servers_and_their_tts_gpu_follow_the_gpus(pod):
+    # The sandbox nvidia-smi reports what /etc/runpod-sandbox/gpus says: make it two A40s.
     pod.sh("sed -i '2s/.*/2/' /etc/runpod-sandbox/gpus")
     try:
-        rc, out, err = pod.provision(tags="server")
+        rc, out, err = pod.provision({"server_count": 1}, tags="server")
         ok(rc, out, err)
-        assert "Configure the supervisor program" in changed_tasks(out)  # a changed command line restarts it
-        assert "--tts-gpu 1" in pod.sh("ps -eo args | grep '[w]eb_demo.server.server'").stdout
+        assert "Configure the supervisor programs" in changed_tasks(out)  # a changed command line restarts it
+        assert servers_running(pod) == [(8002, 1, None)]  # one server sees both GPUs, its TTS worker on the second
+
+        rc, out, err = pod.provision(tags="server")  # by default: one server per A40 (48 GB, 28 GB each)
+        ok(rc, out, err)
+        assert servers_running(pod) == [(8002, 0, "0"), (8003, 0, "1")]
+        assert "TTS model loaded successfully" in pod.sh("cat %s/logs/server-2.log" % HOME).stdout
     finally:
         pod.sh("sed -i '2s/.*/1/' /etc/runpod-sandbox/gpus")
     rc, out, err = pod.provision(tags="server")
     ok(rc, out, err)
-    assert "--tts-gpu 0" in pod.sh("ps -eo args | grep '[w]eb_demo.server.server'").stdout
+    assert servers_running(pod) == [(8002, 0, None)]
+    assert "funaudiochat-2" not in pod.sh("supervisorctl status").stdout  # the second server is gone
+
+
+def test_a_server_on_localhost_only_is_named_by_verify(pod):
+    try:
+        rc, out, err = pod.provision({"server_host": "127.0.0.1"}, tags="server,verify")
+        assert rc != 0
+        assert failure(out) == ("The server listens on 127.0.0.1:8002 only, which RunPod cannot reach: "
+                                "run it with --host 0.0.0.0 (server_host)")
+    finally:
+        ok(*pod.provision(tags="server"))
 
 
 def test_the_server_role_without_supervisord_says_to_run_system_deps(pod):

@@ -1,16 +1,23 @@
-"""Several server processes on one pod: deploy.yml on a sandbox H100 SXM (80 GB: two servers of 28 GB).
+"""Several server processes on one pod behind one front door: deploy.yml on a sandbox H100 SXM (80 GB: two
+servers of 28 GB), with HAProxy from the pod's apt as RunPod pods get it.
 
 Upstream's server holds one conversation per process (the stand-in loses reply audio when two sessions share
 one, tests/integration/test_app_standin.py), so a pod serves as many people at once as it runs servers. What
-users rely on: deploy.yml publishes a port per server, starts each under supervisord with its own log and output
-directory, checks and talks to every one, and the report says how many answered; two conversations at once,
-one per server, both get whole replies; fewer servers asked for later removes the extra ones.
+users rely on: deploy.yml publishes a port per server and the front door's, starts each server under supervisord
+with its own log and output directory, checks and talks to every one, and to all of them at once through the
+front door, and the report says so; through the front door each conversation gets a server of its own and a
+whole reply, one more waits for a free server, one more than the queue holds gets "busy", and with no server up
+the answer says so; fewer servers asked for later removes the extra ones.
 """
 
 import json
 import threading
+import time
 
 import numpy as np
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _s2s
 
@@ -18,6 +25,23 @@ from tests.helpers import run_module, run_playbook, ssh, stats, task_results
 
 HOME = "/workspace/funaudiochat"
 NAME = "fac-servers"
+# Sessions waiting in the front door's queue: qcur of the backend, from HAProxy's admin socket ("show stat" CSV).
+QUEUED = """python3 -c '
+import socket
+sock = socket.socket(socket.AF_UNIX)
+sock.connect("/run/funaudiochat-front-door.sock")
+sock.sendall(b"show stat\\n")
+data = b""
+while True:
+    chunk = sock.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+for line in data.decode().splitlines():
+    fields = line.split(",")
+    if fields[:2] == ["servers", "BACKEND"]:
+        print(fields[2])
+'"""
 
 
 def deploy(stack, tmp_path, **extra):
@@ -26,7 +50,9 @@ def deploy(stack, tmp_path, **extra):
     env["FUNAUDIOCHAT_S2S_REPORT"] = str(report)
     extra_vars = stack.deploy_vars(pod_name=NAME, gpu="H100-SXM", volume_gb=20, **extra)
     rc, out, err = run_playbook("playbooks/deploy.yml", extra_vars=extra_vars, env=env)
-    assert rc == 0, err[-3000:]
+    failed = [(name, result.get("msg") or result) for host in ("localhost", NAME)
+              for name, result in task_results(out, host) if result.get("failed")]
+    assert rc == 0, (failed, err[-3000:])
     return out, json.loads(report.read_text())[NAME]
 
 
@@ -56,7 +82,8 @@ def test_a_pod_runs_one_server_per_28_gb_and_each_holds_a_conversation(sandbox_s
     try:
         out, written = deploy(stack, tmp_path)
         pod = dict(task_results(out))["Create or start the pod, failing over across GPUs and cloud types"]
-        assert sorted(pod["ports"]) == ["22", "8002", "8003"], pod["ports"]  # one public port per server
+        # One public port per server, and the front door's TCP port (its HTTP port goes through RunPod's proxy).
+        assert sorted(pod["ports"]) == ["22", "8002", "8003", "8010"], pod["ports"]
 
         def on_pod(command):
             proc = ssh(pod["ssh_host"], pod["ssh_port"], stack.ssh_key, command)
@@ -67,7 +94,7 @@ def test_a_pod_runs_one_server_per_28_gb_and_each_holds_a_conversation(sandbox_s
         assert [(s["program"], s["port"], s["cuda_visible_devices"]) for s in servers] == [
             ("funaudiochat", 8002, "0"), ("funaudiochat-2", 8003, "0")]
         status = on_pod("supervisorctl status")
-        assert status.count("RUNNING") == 3, status  # two servers and the output pruner
+        assert status.count("RUNNING") == 4, status  # two servers, the output pruner and the front door
         for server in servers:
             environ = on_pod("tr '\\0' '\\n' < /proc/$(supervisorctl pid %s)/environ" % server["program"])
             assert "CUDA_VISIBLE_DEVICES=0" in environ.split("\n")
@@ -82,6 +109,9 @@ def test_a_pod_runs_one_server_per_28_gb_and_each_holds_a_conversation(sandbox_s
         assert written["passed"] is True and [s["passed"] for s in written["servers"]] == [True, True]
         assert [s["url"] for s in written["servers"]] == urls
         assert "  servers: 2 of 2 answered, 2 conversations at once" in out["report_text"]
+        door = "ws://%s:%s/api/chat" % (pod["ssh_host"], pod["ports"]["8010"])
+        assert written["front_door"] == {"url": door, "sessions": 2, "answered": 2, "passed": True, "failures": []}
+        assert "  front door: %s, 2 of 2 conversations at once answered" % door in out["report_text"]
 
         # Two conversations at once, one per server: both whole. One alone first, for the length of a whole reply.
         alone = _s2s.converse(urls[0], question(), expect=["Paris"], idle_seconds=1.0)
@@ -90,11 +120,48 @@ def test_a_pod_runs_one_server_per_28_gb_and_each_holds_a_conversation(sandbox_s
         assert [r["failures"] for r in together] == [[], []]
         assert [r["reply_audio_seconds"] for r in together] == [alone["reply_audio_seconds"]] * 2
 
-        # Fewer servers asked for: the extra one goes, the first keeps serving.
-        out, written = deploy(stack, tmp_path, servers_per_pod=1)
+        # Through the front door, one more conversation than servers waits for a free one, then gets a whole reply.
+        crowd = _s2s.converse_many(door, question(), 3, expect=["Paris"], idle_seconds=1.0)
+        assert [r["failures"] for r in crowd] == [[], [], []]
+        assert [r["reply_audio_seconds"] for r in crowd] == [alone["reply_audio_seconds"]] * 3
+        waited = max(crowd, key=lambda r: r["handshake_seconds"])
+        assert waited["handshake_seconds"] >= min(r["last_reply_seconds"] for r in crowd if r is not waited)
+
+        # Fewer servers asked for: the extra one goes, the first keeps serving; a queue of one.
+        out, written = deploy(stack, tmp_path, servers_per_pod=1, front_door_max_queue=1)
         assert stats(out, NAME)["changed"] > 0
         assert [s["program"] for s in json.loads(on_pod("cat %s/servers.json" % HOME))] == ["funaudiochat"]
         assert "funaudiochat-2" not in on_pod("supervisorctl status")
         assert written["passed"] is True and len(written["servers"]) == 1
+        assert written["front_door"]["sessions"] == 1 and written["front_door"]["passed"] is True
+
+        # The one server is taken and one session waits: the next one is told the servers are busy.
+        with connect(door, open_timeout=10) as taken:
+            assert taken.recv(timeout=10) == b"\x00\x00\x00"
+            waiting = threading.Thread(target=_s2s.handshake, args=(door, 60))
+            waiting.start()
+            deadline = time.monotonic() + 10
+            while on_pod(QUEUED).strip() != "1":  # HAProxy's own count of sessions waiting
+                assert time.monotonic() < deadline, "the second session never queued"
+                time.sleep(0.2)
+            with pytest.raises(InvalidStatus) as busy:
+                connect(door, open_timeout=10)
+            assert busy.value.response.status_code == 503
+            assert b"All Fun-Audio-Chat servers are busy" in busy.value.response.body
+        waiting.join(timeout=60)
+
+        # No server up: said at once.
+        on_pod("supervisorctl stop funaudiochat")
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    _s2s.handshake(door, 5)
+                except _s2s.S2SError as exc:
+                    if "No Fun-Audio-Chat server is up" in str(exc):
+                        break
+                assert time.monotonic() < deadline, "the front door never noticed the server was down"
+        finally:
+            on_pod("supervisorctl start funaudiochat")
     finally:
         run_module("pod", {"name": NAME, "state": "absent"}, env=stack.env())
