@@ -43,7 +43,7 @@ class Pod:
 
     def refresh(self):
         result = run_module("pod", {"name": "fac-roles", "gpu": "A40", "image": BASE_IMAGE,
-                                    "ports": ["22/tcp", "8002/tcp"], "volume_gb": 20,
+                                    "ports": ["22/tcp", "8002/tcp", "8000/http", "8010/tcp"], "volume_gb": 20,
                                     "ssh_public_key_file": self.key + ".pub", "wait_timeout": 120},
                             env=self.env)
         assert not result.get("failed"), result.get("msg")
