@@ -10,7 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils._table import money, render
 
-COLUMNS = ("POD", "ID", "STATUS", "GPU", "USD/H", "SSH", "WEBSOCKET", "SERVER")
+COLUMNS = ("POD", "ID", "STATUS", "GPU", "USD/H", "SSH", "WEBSOCKET", "SERVER", "FRONT DOOR")
 
 
 def _server(pod, probes, port):
@@ -24,9 +24,9 @@ def _server(pod, probes, port):
     return "down: %s" % (probe.get("msg") or "no handshake").split(";")[0][:60]
 
 
-def pod_table(pods, probes=None, server_port=8002):
-    """Lines of a table: a header, then one row per pod (name, id, status, GPU, cost, SSH, URL, server)."""
-    port = str(server_port)
+def pod_table(pods, probes=None, server_port=8002, front_door_port=8010):
+    """Lines of a table: a header, then one row per pod (name, id, status, GPU, cost, SSH, URL, server, front door)."""
+    port, door = str(server_port), str(front_door_port)
     results = probes.get("results", []) if isinstance(probes, dict) else probes or []
     by_id = dict((result["item"]["id"], result) for result in results
                  if (result.get("item") or {}).get("id") and not result.get("skipped"))
@@ -41,7 +41,8 @@ def pod_table(pods, probes=None, server_port=8002):
             money(cost),
             "root@%s -p %s" % (pod["ssh_host"], pod["ssh_port"]) if pod.get("ssh_host") else "-",
             "ws://%s:%s/api/chat" % (ip, ports[port]) if ip and port in ports else "-",
-            _server(pod, by_id, port)))
+            _server(pod, by_id, port),
+            "ws://%s:%s/api/chat" % (ip, ports[door]) if ip and door in ports else "-"))
     return render(rows)
 
 

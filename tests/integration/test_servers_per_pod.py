@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 import pytest
+import sphn
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
@@ -44,12 +45,12 @@ for line in data.decode().splitlines():
 '"""
 
 
-def deploy(stack, tmp_path, **extra):
+def deploy(stack, tmp_path, tags=None, **extra):
     env = stack.env()
     report = tmp_path / "report.json"
     env["FUNAUDIOCHAT_S2S_REPORT"] = str(report)
     extra_vars = stack.deploy_vars(pod_name=NAME, gpu="H100-SXM", volume_gb=20, **extra)
-    rc, out, err = run_playbook("playbooks/deploy.yml", extra_vars=extra_vars, env=env)
+    rc, out, err = run_playbook("playbooks/deploy.yml", extra_vars=extra_vars, env=env, tags=tags)
     failed = [(name, result.get("msg") or result) for host in ("localhost", NAME)
               for name, result in task_results(out, host) if result.get("failed")]
     assert rc == 0, (failed, err[-3000:])
@@ -59,6 +60,21 @@ def deploy(stack, tmp_path, **extra):
 def question():
     t = np.arange(int(1.5 * _s2s.SAMPLE_RATE)) / _s2s.SAMPLE_RATE
     return (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
+
+
+def spoken_turn(ws):
+    """One question on an open session; the seconds of reply audio heard."""
+    for page in _s2s.opus_pages(question()):
+        ws.send(bytes([_s2s.KIND_AUDIO]) + page)
+    ws.send(_s2s.PAUSE)
+    reader, samples = sphn.OpusStreamReader(_s2s.SAMPLE_RATE), 0
+    while True:
+        try:
+            frame = ws.recv(timeout=3)
+        except TimeoutError:
+            return samples / _s2s.SAMPLE_RATE
+        if frame[0] == _s2s.KIND_AUDIO:
+            samples += len(reader.append_bytes(frame[1:]))
 
 
 def at_once(urls):
@@ -126,6 +142,14 @@ def test_a_pod_runs_one_server_per_28_gb_and_each_holds_a_conversation(sandbox_s
         assert [r["reply_audio_seconds"] for r in crowd] == [alone["reply_audio_seconds"]] * 3
         waited = max(crowd, key=lambda r: r["handshake_seconds"])
         assert waited["handshake_seconds"] >= min(r["last_reply_seconds"] for r in crowd if r is not waited)
+
+        # A changed front door reloads HAProxy: a conversation open meanwhile goes on.
+        with connect(door, open_timeout=10, max_size=None) as held:
+            assert held.recv(timeout=10) == b"\x00\x00\x00"
+            out, _written = deploy(stack, tmp_path, tags="pod,front_door", front_door_queue_timeout=45)
+            assert "funaudiochat.runpod.front_door : Reload the front door" in [
+                name for name, result in task_results(out, NAME) if result.get("changed")]
+            assert spoken_turn(held) == alone["reply_audio_seconds"]
 
         # Fewer servers asked for: the extra one goes, the first keeps serving; a queue of one.
         out, written = deploy(stack, tmp_path, servers_per_pod=1, front_door_max_queue=1)

@@ -1,0 +1,21 @@
+"""The pod_table filter: status.yml's table, with each pod's server and front door URLs."""
+
+from ansible_collections.funaudiochat.runpod.plugins.filter.pod_table import pod_table
+
+POD = {"name": "fac-1", "id": "abc123", "status": "RUNNING", "gpu": "A40", "gpu_count": 1, "cost_per_hr": 0.44,
+       "public_ip": "203.0.113.10", "ssh_host": "203.0.113.10", "ssh_port": 40122,
+       "ports": {"22": 40122, "8002": 40123, "8010": 40124}}
+
+
+def test_a_row_shows_the_server_and_the_front_door_urls():
+    probes = {"results": [{"item": {"id": "abc123"}, "handshake_seconds": 0.01}]}
+    header, row = pod_table([POD], probes)
+    assert header.split() == ["POD", "ID", "STATUS", "GPU", "USD/H", "SSH", "WEBSOCKET", "SERVER", "FRONT", "DOOR"]
+    assert "ws://203.0.113.10:40123/api/chat" in row and " up " in row
+    assert row.rstrip().endswith("ws://203.0.113.10:40124/api/chat")
+
+
+def test_a_pod_without_a_front_door_shows_a_dash():
+    pod = dict(POD, ports={"22": 40122, "8002": 40123})
+    row = pod_table([pod], None)[1]
+    assert row.rstrip().endswith("-") and "ws://203.0.113.10:40123/api/chat" in row
