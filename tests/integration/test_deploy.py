@@ -17,7 +17,7 @@ import time
 from tests.helpers import (ANSIBLE_BIN, REPO_ROOT, ansible_env, run_module, run_playbook, stats, task_results,
                            wait_for_ssh)
 
-STAGES = ["pod", "system_deps", "torch", "app", "models", "server", "verify"]
+STAGES = ["pod", "system_deps", "torch", "app", "models", "server", "front_door", "verify"]
 
 
 def deploy(stack, tmp_path, known_hosts=None, **extra):
