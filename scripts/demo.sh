@@ -4,7 +4,7 @@
 # Brings up the sandbox (a RunPod API whose pods are real containers reached
 # over real SSH; the first run builds the pod image, about a minute and a
 # half), makes the secure-cloud A40 stock run out so the GPU/cloud failover
-# shows, then runs what an operator runs: deploy.yml (pod, the six roles, the
+# shows, then runs what an operator runs: deploy.yml (pod, the roles, the
 # spoken check, the end-of-run report), reprovision.yml through the inventory
 # plugin (changed=0), a command on the pod over SSH, stop and resume (new SSH
 # port, new host keys) and reprovision.yml again (the server is back, nothing

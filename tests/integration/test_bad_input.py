@@ -80,6 +80,9 @@ ROLE_CASES = [
     ("app", dict(app_extra_packages={"sphn": 1}), "app_extra_packages"),
     ("server", dict(server_port=70000), "server role: a number is out of bounds"),
     ("models", dict(models_progress_interval=0), "models role: a number is out of bounds"),
+    ("server", dict(server_count=-1), "server role: a number is out of bounds"),
+    ("front_door", dict(front_door_servers="127.0.0.1:8002"), "front_door_servers"),
+    ("front_door", dict(front_door_max_queue=0), "front_door role: a number is out of bounds"),
 ]
 
 PLAYBOOK_CASES = [
@@ -89,6 +92,7 @@ PLAYBOOK_CASES = [
     (dict(volume_gb=-3), "volume_gb: must be between 0"),
     (dict(container_disk_gb=0), "container_disk_gb: must be between 1"),
     (dict(ports=["22/tcp", "x"]), "ports"),
+    (dict(servers_per_pod="many"), "server_layout: count must be a number, got 'many'"),
 ]
 
 MUTATIONS = {"podFindAndDeployOnDemand", "podRentInterruptable", "podStop", "podResume", "podBidResume",

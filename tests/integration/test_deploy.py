@@ -1,4 +1,4 @@
-"""deploy.yml end to end on a sandbox container pod: pod, the six roles, the spoken check, the report.
+"""deploy.yml end to end on a sandbox container pod: pod, the roles, the spoken checks, the report.
 
 What users run: `ansible-playbook playbooks/deploy.yml -e gpu=A40` (here with
 the sandbox's role variables). It must end with a passing spoken check and the

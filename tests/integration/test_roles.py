@@ -1,4 +1,4 @@
-"""The six roles on a real sandbox pod, through playbooks/provision.yml, as users run them.
+"""The roles on a real sandbox pod, through playbooks/provision.yml, as users run them.
 
 One pod of the image without torch (runpod/base), so the torch role's install
 path runs; the hub, the app's git repo and the torch wheel come from the
