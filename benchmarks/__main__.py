@@ -2,7 +2,7 @@
 
 import sys
 
-from benchmarks import api_get_pods, deploy, download, fanout, inventory, podman_pods, roles
+from benchmarks import api_get_pods, deploy, download, fanout, front_door, inventory, podman_pods, roles
 
 BENCHMARKS = {
     "api_get_pods": api_get_pods.main,
@@ -12,6 +12,7 @@ BENCHMARKS = {
     "roles": roles.main,
     "deploy": deploy.main,
     "download": download.main,
+    "front_door": front_door.main,
     "download_real": download.real_main,
 }
 # Run only when named: ~19 GB written to a sandbox pod's volume.

@@ -31,7 +31,7 @@ from tests.sandbox.stack import SandboxStack
 from benchmarks._common import BIN, ansible_env
 
 RUNS = int(os.environ.get("BENCH_S2S_RUNS", "3"))
-STAGES = ("pod", "system_deps", "torch", "app", "models", "server", "verify")
+STAGES = ("pod", "system_deps", "torch", "app", "models", "server", "front_door", "verify")
 
 
 def main():
