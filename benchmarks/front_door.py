@@ -68,9 +68,9 @@ def _measure(stack, env):
         straight.append(_first_audio(direct))
     through_median, straight_median = statistics.median(through), statistics.median(straight)
     print("first reply audio: through the front door %.1f ms, straight to a server %.1f ms (medians of %d): "
-          "front door / direct = %.3f, %+.1f ms" % (through_median * 1000, straight_median * 1000, RUNS,
-                                                    through_median / straight_median,
-                                                    (through_median - straight_median) * 1000))
+          "front door / direct = %.3f, %+.1f ms"
+          % (through_median * 1000, straight_median * 1000, RUNS, through_median / straight_median,
+             (through_median - straight_median) * 1000))
     pairs = []
     for _run in range(RUNS):
         both = _s2s.converse_many(door, question(), 2, expect=["Paris"], idle_seconds=1.0)
@@ -79,5 +79,5 @@ def _measure(stack, env):
         pairs.append(max(result["first_audio_seconds"] for result in both))
     pair_median = statistics.median(pairs)
     print("two conversations at once through the front door: the slower first reply audio %.1f ms, one alone "
-          "%.1f ms: two / one = %.2f (medians of %d)" % (pair_median * 1000, through_median * 1000,
-                                                       pair_median / through_median, RUNS))
+          "%.1f ms: two / one = %.2f (medians of %d)"
+          % (pair_median * 1000, through_median * 1000, pair_median / through_median, RUNS))

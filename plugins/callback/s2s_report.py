@@ -326,8 +326,8 @@ class CallbackModule(CallbackBase):
                     show("  failed: %s: %s" % (server["url"], "; ".join(server["failures"] or [])), color="red")
         door = item["front_door"]
         if door:
-            show("  front door: %s, %d of %d conversations at once answered" % (door["url"], door["answered"],
-                                                                              door["sessions"]),
-                 color="green" if door["passed"] else "red")
+            line = "  front door: %s, %d of %d conversations at once answered" % (
+                door["url"], door["answered"], door["sessions"])
+            show(line, color="green" if door["passed"] else "red")
             for failure in door["failures"]:
                 show("  failed: front door: %s" % failure, color="red")
