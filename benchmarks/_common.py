@@ -7,7 +7,9 @@ import sys
 import tempfile
 import time
 
+from tests.helpers import run_module
 from tests.sandbox.control import REPO_ROOT, SandboxAPI
+from tests.sandbox.stack import SandboxStack
 
 BIN = os.path.dirname(sys.executable)
 
@@ -47,3 +49,17 @@ def timed(cmd, runs=3, env=None):
             raise RuntimeError("%s failed:\n%s\n%s" % (" ".join(cmd), proc.stdout[-2000:], proc.stderr[-2000:]))
         best = elapsed if best is None else min(best, elapsed)
     return best
+
+
+def on_a_sandbox_stack(measure, pod_name):
+    """``measure(stack, env)`` on a fresh whole sandbox (API with container pods, hub, app repo), then the pod
+    ``pod_name`` terminated and the sandbox taken down, whatever happened."""
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = SandboxStack(state_dir=os.path.join(tmp, "sandbox"))
+        stack.up()
+        env = dict(ansible_env(), **stack.env())
+        try:
+            measure(stack, env, tmp)
+        finally:
+            run_module("pod", {"name": pod_name, "state": "absent"}, env=env)
+            stack.down()

@@ -21,29 +21,18 @@ Prints:
 import json
 import os
 import subprocess
-import tempfile
 import time
 
-from tests.helpers import run_module
 from tests.sandbox.control import REPO_ROOT
-from tests.sandbox.stack import SandboxStack
 
-from benchmarks._common import BIN, ansible_env
+from benchmarks._common import BIN, on_a_sandbox_stack
 
 RUNS = int(os.environ.get("BENCH_S2S_RUNS", "3"))
 STAGES = ("pod", "system_deps", "torch", "app", "models", "server", "front_door", "verify")
 
 
 def main():
-    with tempfile.TemporaryDirectory() as tmp:
-        stack = SandboxStack(state_dir=os.path.join(tmp, "sandbox"))
-        stack.up()
-        env = dict(ansible_env(), **stack.env())
-        try:
-            _measure(stack, env, tmp)
-        finally:
-            run_module("pod", {"name": "fac-bench", "state": "absent"}, env=env)
-            stack.down()
+    on_a_sandbox_stack(_measure, "fac-bench")
 
 
 def run_timed(cmd, env):

@@ -14,16 +14,14 @@ Prints:
 import json
 import os
 import statistics
-import tempfile
 
 import numpy as np
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _s2s
 
-from tests.helpers import run_module, run_playbook, task_results
-from tests.sandbox.stack import SandboxStack
+from tests.helpers import run_playbook, task_results
 
-from benchmarks._common import ansible_env
+from benchmarks._common import on_a_sandbox_stack
 
 RUNS = int(os.environ.get("BENCH_S2S_RUNS", "7"))
 NAME = "fac-bench-door"
@@ -35,15 +33,7 @@ def question():
 
 
 def main():
-    with tempfile.TemporaryDirectory() as tmp:
-        stack = SandboxStack(state_dir=os.path.join(tmp, "sandbox"))
-        stack.up()
-        env = dict(ansible_env(), **stack.env())
-        try:
-            _measure(stack, env)
-        finally:
-            run_module("pod", {"name": NAME, "state": "absent"}, env=env)
-            stack.down()
+    on_a_sandbox_stack(_measure, NAME)
 
 
 def _first_audio(url):
@@ -53,7 +43,7 @@ def _first_audio(url):
     return result["first_audio_seconds"]
 
 
-def _measure(stack, env):
+def _measure(stack, env, _tmp):
     extra_vars = stack.deploy_vars(pod_name=NAME, gpu="H100-SXM", volume_gb=20)
     rc, out, err = run_playbook("playbooks/deploy.yml", extra_vars=extra_vars, env=env)
     if rc != 0:
