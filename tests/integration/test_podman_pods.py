@@ -12,6 +12,7 @@ import runpod
 
 from tests.helpers import run_module, ssh, wait_for_ssh
 from tests.sandbox import podman
+from tests.sandbox.runpod_api.podman_backend import host_address
 
 
 IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204"
@@ -81,7 +82,8 @@ def test_pod_module_returns_a_reachable_ssh_endpoint(podman_sandbox):
         "ssh_public_key": podman_sandbox.public_key, "wait": True, "wait_timeout": 120,
     })
     assert result["changed"] is True, result
-    assert result["ssh_host"] == "127.0.0.1"
+    # The machine's own address, as a pod's public IP: it answers here and inside other pods.
+    assert result["ssh_host"] == host_address()
     wait_for_ssh(result["ssh_host"], result["ssh_port"], podman_sandbox.ssh_key, timeout=30)
     gpus = ssh(result["ssh_host"], result["ssh_port"], podman_sandbox.ssh_key,
                "nvidia-smi --query-gpu=name,memory.total --format=csv,noheader")

@@ -18,6 +18,7 @@ class MemoryBackend:
     """Pods as records: fake port numbers, plus a banner listener on port 22."""
 
     name = "memory"
+    public_ip = "127.0.0.1"
 
     def __init__(self, ssh_banner=True):
         self.ssh_banner = ssh_banner

@@ -1,7 +1,11 @@
 """Sandbox pods as real containers (``--backend podman``).
 
 Each running pod is a container of the sandbox pod image with its TCP ports
-published on 127.0.0.1. As on RunPod:
+published on the machine's own address (what ``host.containers.internal``
+names inside a pod; 127.0.0.1 on a machine without one), reported as the pod's
+public IP: as on RunPod, where pods reach each other's public ports (a fleet's
+front door does), the address works from this machine and from every pod.
+As on RunPod:
 
 * the container disk lives only as long as the container: stop removes the
   container, resume starts a fresh one with new host ports;
@@ -37,10 +41,24 @@ def network_volume_name(volume_id):
     return "runpod-sandbox-network-volume-" + volume_id
 
 
-def _free_port():
-    """A free 127.0.0.1 port, chosen before the container starts so RUNPOD_TCP_PORT_<n> can carry it."""
+def host_address():
+    """This machine's address on its default route (no packet is sent), or 127.0.0.1 without one.
+
+    Podman points ``host.containers.internal`` at the same address, so ports
+    published on it answer both here and inside the pods.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("192.0.2.1", 9))  # TEST-NET-1 (RFC 5737): only picks the route
+            return sock.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
+def _free_port(address):
+    """A free port on ``address``, chosen before the container starts so RUNPOD_TCP_PORT_<n> can carry it."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((address, 0))
         return sock.getsockname()[1]
 
 
@@ -51,6 +69,7 @@ class PodmanBackend:
 
     def __init__(self, instance):
         self.instance = instance
+        self.public_ip = host_address()
         self._images = {}
         self._checked = set()
 
@@ -66,7 +85,7 @@ class PodmanBackend:
         mapping = {}
         for private, kind in port_specs(pod.get("ports")):
             # RunPod serves http ports through its proxy, not on a public port.
-            mapping["%d/%s" % (private, kind)] = _free_port() if kind == "tcp" else private
+            mapping["%d/%s" % (private, kind)] = _free_port(self.public_ip) if kind == "tcp" else private
         self._run(pod, mapping)
         self._checked.add(pod["id"])
         return mapping
@@ -101,12 +120,12 @@ class PodmanBackend:
 
     # ------------------------------------------------------------ helpers
     def _run(self, pod, mapping):
-        """Start the pod's container with ``mapping`` ({"22/tcp": host port}) published on 127.0.0.1."""
+        """Start the pod's container with ``mapping`` ({"22/tcp": host port}) published on ``public_ip``."""
         gpu = catalogue.gpu_type(pod["gpuTypeId"]) or {}
         env = {item["key"]: item["value"] for item in pod.get("env") or []}
         env.update({
             "RUNPOD_POD_ID": pod["id"],
-            "RUNPOD_PUBLIC_IP": "127.0.0.1",
+            "RUNPOD_PUBLIC_IP": self.public_ip,
             "RUNPOD_GPU_COUNT": str(pod["gpuCount"]),
             "RUNPOD_DC_ID": pod["dataCenterId"],
             "SANDBOX_GPU_NAME": pod["gpuTypeId"],  # nvidia-smi prints the full name, e.g. "NVIDIA A40"
@@ -123,7 +142,7 @@ class PodmanBackend:
             private, _sep, kind = key.partition("/")
             if kind == "tcp":
                 env["RUNPOD_TCP_PORT_%s" % private] = str(public)
-                args += ["-p", "127.0.0.1:%d:%s/tcp" % (public, private)]
+                args += ["-p", "%s:%d:%s/tcp" % (self.public_ip, public, private)]
         for key in env:
             args += ["-e", key]  # the value comes from podman's environment, never its command line
         if os.path.exists(HOST_CA_BUNDLE):

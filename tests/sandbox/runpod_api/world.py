@@ -124,7 +124,7 @@ class World:
             uptime = int(now - pod.get("startedAt", now))
             runtime = {
                 "uptimeInSeconds": uptime,
-                "ports": [_runtime_port(key, public) for key, public in pod["publicPorts"].items()],
+                "ports": [_runtime_port(key, public, self.backend.public_ip) for key, public in pod["publicPorts"].items()],
                 "gpus": [
                     {"id": f"GPU-{pod['id']}-{index}", "gpuUtilPercent": 0, "memoryUtilPercent": 0}
                     for index in range(pod["gpuCount"])
@@ -437,11 +437,11 @@ class World:
         return self.user()
 
 
-def _runtime_port(key, public):
+def _runtime_port(key, public, address):
     private, _sep, kind = key.partition("/")
     public_ip = kind == "tcp"
     return {
-        "ip": "127.0.0.1" if public_ip else "100.65.0.2",
+        "ip": address if public_ip else "100.65.0.2",
         "isIpPublic": public_ip,
         "privatePort": int(private),
         "publicPort": public if public_ip else int(private),
