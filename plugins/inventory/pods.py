@@ -14,6 +14,9 @@ description:
   - Reads the account's pods from the RunPod API in one call and adds each reachable one as a host,
     with C(ansible_host)/C(ansible_port) set to the public mapping of its SSH port.
   - The configuration file must end in C(runpod.yml) or C(runpod.yaml).
+  - Every host is in the group C(runpod), C(runpod_gpu_<gpu>) and C(runpod_status_<status>); the pods of a
+    fleet (named C(<fleet>-1) to C(<fleet>-N), as C(deploy.yml -e pod_count=N) makes them) are also in
+    C(runpod_fleet_<fleet>), and have C(runpod_fleet) set.
   - The API key never reaches hostvars, the cache or any output.
 author:
   - funaudiochat.runpod maintainers (@funaudiochat)
@@ -311,6 +314,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self.inventory.add_child(gpu_group, hostname)
             status_group = self.inventory.add_group("runpod_status_%s" % _slug(pod.get("desiredStatus")))
             self.inventory.add_child(status_group, hostname)
+            if hostvars[prefix + "fleet"]:
+                fleet_group = self.inventory.add_group("runpod_fleet_%s" % _slug(hostvars[prefix + "fleet"]))
+                self.inventory.add_child(fleet_group, hostname)
             self._set_composite_vars(self.get_option("compose"), hostvars, hostname, strict=strict)
             self._add_host_to_composed_groups(self.get_option("groups"), hostvars, hostname, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, hostname, strict=strict)
@@ -322,6 +328,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         values = {
             "id": summary["id"],
             "name": summary["name"],
+            "fleet": summary["fleet"],
             "status": summary["status"],
             "gpu": summary["gpu"],
             "gpu_type_id": summary["gpu_type_id"],

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import socket
 import time
 
@@ -101,6 +102,18 @@ def ssh_endpoint(pod, private_port=22):
     return public_ports(pod).get(int(private_port), (None, None))
 
 
+def fleet_of(name):
+    """The fleet a pod's name puts it in, and its number there: ``fac-3`` is pod 3 of fleet ``fac``.
+
+    deploy.yml names a fleet's pods ``<fleet>-1`` to ``<fleet>-N``; a name that
+    does not end in ``-<number>`` belongs to no fleet: ``(None, None)``.
+    """
+    match = re.match(r"^(.+)-([1-9][0-9]*)$", name or "")
+    if not match:
+        return None, None
+    return match.group(1), int(match.group(2))
+
+
 def summarize(pod, ssh_private_port=22):
     """The plain dict every module returns for a pod (no env values: they may be secrets)."""
     machine = pod.get("machine") or {}
@@ -110,6 +123,7 @@ def summarize(pod, ssh_private_port=22):
     return {
         "id": pod.get("id"),
         "name": pod.get("name"),
+        "fleet": fleet_of(pod.get("name"))[0],
         "status": pod.get("desiredStatus"),
         "gpu": machine.get("gpuDisplayName"),
         "gpu_type_id": machine.get("gpuTypeId"),

@@ -224,6 +224,12 @@ pod:
     name:
       description: Pod name.
       type: str
+    fleet:
+      description:
+        - The fleet the name puts the pod in, V(fac) for V(fac-3) (a fleet's pods are named C(<fleet>-1) to
+          C(<fleet>-N)); null for a name that does not end in C(-<number>).
+      type: str
+      version_added: 0.2.0
     status:
       description: V(RUNNING), V(EXITED) (stopped) or V(TERMINATED).
       type: str

@@ -82,6 +82,19 @@ def test_filters_hostname_and_duplicates(sdk, tmp_path):
     assert list(data["_meta"]["hostvars"]) == ["other.EU-RO-1"]
 
 
+def test_a_fleets_pods_share_a_group_and_other_pods_stay_out_of_it(sdk, tmp_path):
+    for name in ("fac-1", "fac-2", "fac-10", "demo-1", "fac-a", "fac-01"):
+        make(sdk, name)
+    _proc, data = inventory(tmp_path, {})
+    assert sorted(data["runpod_fleet_fac"]["hosts"]) == ["fac-1", "fac-10", "fac-2"]
+    assert data["runpod_fleet_demo"]["hosts"] == ["demo-1"]
+    hostvars = data["_meta"]["hostvars"]
+    assert hostvars["fac-10"]["runpod_fleet"] == "fac"
+    # Not <fleet>-<number> as deploy.yml numbers them: in no fleet.
+    assert hostvars["fac-a"]["runpod_fleet"] is None and hostvars["fac-01"]["runpod_fleet"] is None
+    assert groups_of(data, "fac-a") == ["runpod", "runpod_gpu_a40", "runpod_status_running"]
+
+
 def test_constructed_features_and_strict(sdk, tmp_path):
     make(sdk, "fac-a")
     config = {
