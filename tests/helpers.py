@@ -104,6 +104,18 @@ def task_results(output, host="localhost"):
     return results
 
 
+CREATE_PODS = "Create or start the pods, failing over across GPUs and cloud types"
+WAIT_FOR_PODS = "Read what making each pod did"
+
+
+def made_pods(output):
+    """{pod name: the pod module's result} of a deploy.yml run: one pod made in place, or several in the background."""
+    results = dict(task_results(output))
+    waited = [item for item in results.get(WAIT_FOR_PODS, {}).get("results", []) if not item.get("skipped")]
+    items = waited or results[CREATE_PODS]["results"]
+    return dict((item["pod"]["name"], item) for item in items if item.get("pod"))
+
+
 def stats(output, host="localhost"):
     return output["stats"][host]
 

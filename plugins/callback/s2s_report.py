@@ -15,7 +15,10 @@ description:
   - After the play recap, prints one block per pod - the pod (name, id, GPU, cost per hour), the public
     websocket URL, the verdict of the spoken check (M(funaudiochat.runpod.s2s_check)) with what was asked
     and heard and its timings, the time each stage took (pod, system deps, torch, app, models, server,
-    verify) and the run's cost so far (the pod's cost per hour times the run's duration).
+    front door, verify) and the run's cost so far (the pod's cost per hour times the run's duration).
+  - A run over several pods (a fleet) ends with one line for all of them - how many pods, how many of their
+    servers answered, how many conversations at once the front door held, and the USD per hour of them all.
+    Pods made at once (C(deploy.yml -e pod_count=N)) each get the time it took to make them all.
   - A pod running several servers (one per conversation it holds) gets the first server's check in full and
     one line saying how many of its servers answered; the pod passes only when all did.
   - A check with O(funaudiochat.runpod.s2s_check#module:sessions) (several conversations at once, through the
@@ -56,6 +59,8 @@ from ansible.plugins.callback import CallbackBase
 COLLECTION = "funaudiochat.runpod."
 CHECK_ACTIONS = ("funaudiochat.runpod.s2s_check", "s2s_check")
 POD_ACTIONS = ("funaudiochat.runpod.pod", "pod")
+# deploy.yml makes a fleet's pods at once in the background and waits for them with async_status.
+ASYNC_STATUS_ACTIONS = ("ansible.builtin.async_status", "async_status")
 POD_STAGE_ACTIONS = POD_ACTIONS + ("funaudiochat.runpod.network_volume", "network_volume")
 # A stage is the pod, or one of this collection's roles by its short name (the spoken check counts as
 # verify). The report lists them in deployment order; a role not named here (a new or renamed one) is a
@@ -101,6 +106,19 @@ def _cause(data):
     return data.get("msg") or "the task failed"
 
 
+def _module_args(result):
+    return ((result or {}).get("invocation") or {}).get("module_args") or {} if isinstance(result, dict) else {}
+
+
+def _makes_a_pod(item):
+    """A looped result that makes (or reuses) a deployment's pod: not a lifecycle change, not a job just started."""
+    if item.get("skipped") or (item.get("ansible_job_id") and not item.get("finished")):
+        return False
+    if item.get("ansible_job_id"):
+        return True  # deploy.yml's background pod jobs
+    return (_module_args(item).get("state") or "present") == "present" and ("pod" in item or item.get("failed"))
+
+
 def _in_order(stages):
     """The stages in deployment order, then any others in the order the run reached them."""
     known = len(DEPLOYMENT_ORDER)
@@ -114,6 +132,8 @@ def _stage(task):
     action = task.action
     if action in POD_STAGE_ACTIONS:
         return "pod"
+    if action in ASYNC_STATUS_ACTIONS and getattr(task, "_role", None) is None:
+        return "pod"  # waiting for pods made in the background (deploy.yml); a role's waits are its own
     role = getattr(task, "_role", None)
     name = role.get_name() if role is not None else ""
     if name.startswith(COLLECTION):
@@ -168,6 +188,8 @@ class CallbackModule(CallbackBase):
             return
         entry = self._entry(result._host.get_name())  # pylint: disable=protected-access
         self._host_vars(entry, result._host)  # pylint: disable=protected-access
+        if outcome == "skipped":
+            return  # a role that does not run on this pod (the front door on a fleet's other pods) is no stage of it
         entry["stages"][stage] = entry["stages"].get(stage, 0.0) + elapsed
         if outcome == "failed":
             entry["stopped_at"] = _stopped(stage, task, _cause(data))
@@ -179,22 +201,37 @@ class CallbackModule(CallbackBase):
             self._record_check(entry, task, data, outcome == "failed")
 
     def _record_pod_task(self, task, data, outcome, elapsed):
-        """The pod play runs on the controller; its time and result belong to the pod it makes."""
+        """The pod play runs on the controller; its time and result belong to the pods it makes.
+
+        One pod made by the task, or several made at once (a looped pod task, or the async_status
+        wait for pods made in the background): each gets the play's time so far, as they were made
+        side by side. Lifecycle loops (stop, resume, terminate) make no pod and are left out.
+        """
         self.pending_pod_seconds += elapsed
-        if task.action not in POD_ACTIONS or "results" in data or outcome == "skipped":
-            return  # the volume before the pod, or lifecycle loops over many pods
-        pod = data.get("pod") or {}
-        name = pod.get("name") or (data.get("invocation") or {}).get("module_args", {}).get("name")
-        if not name:
+        if outcome == "skipped":
             return
-        entry = self._entry(name)
-        entry["stages"]["pod"] = entry["stages"].get("pod", 0.0) + self.pending_pod_seconds
-        self.pending_pod_seconds = 0.0
-        for key in ("id", "gpu", "gpu_count", "cost_per_hr", "ssh_host", "ssh_port"):
-            if pod.get(key) is not None:
-                entry["pod"][key] = _plain(pod[key])
-        if outcome == "failed":
-            entry["stopped_at"] = _stopped("pod", task, _cause(data))
+        if "results" in data:
+            made = [(item, item.get("failed") or (item.get("ansible_job_id") and not item.get("id")))
+                    for item in data["results"] if _makes_a_pod(item)]
+        elif task.action in POD_ACTIONS:
+            made = [(data, outcome == "failed")]
+        else:
+            return
+        for item, failed in made:
+            pod = item.get("pod") or {}
+            launched = item.get("item") if isinstance(item.get("item"), dict) else {}
+            name = pod.get("name") or _module_args(item).get("name") or launched.get("item")
+            if not name:
+                continue
+            entry = self._entry(name)
+            entry["stages"]["pod"] = entry["stages"].get("pod", 0.0) + self.pending_pod_seconds
+            for key in ("id", "gpu", "gpu_count", "cost_per_hr", "ssh_host", "ssh_port"):
+                if pod.get(key) is not None:
+                    entry["pod"][key] = _plain(pod[key])
+            if failed:
+                entry["stopped_at"] = _stopped("pod", task, _cause(item) if item.get("msg") else "the pod was not made")
+        if made:
+            self.pending_pod_seconds = 0.0
 
     @staticmethod
     def _host_vars(entry, host):
@@ -273,10 +310,28 @@ class CallbackModule(CallbackBase):
         self._display.banner("FUN-AUDIO-CHAT REPORT")
         for host, item in report.items():
             self._show(host, item)
+        self._show_fleet(report)
         path = self.get_option("report_path")
         if path:
             with open(path, "w") as handle:
                 json.dump(report, handle, indent=2, sort_keys=True)
+
+    def _show_fleet(self, report):
+        """One line for several pods: how many servers answered, what the front door holds, the cost per hour."""
+        pods = [item for item in report.values() if item["pod"].get("id")]
+        if len(pods) < 2:
+            return
+        servers = [server for item in pods for server in item["servers"]]
+        answered = len([server for server in servers if server["passed"]])
+        doors = [item["front_door"] for item in pods if item["front_door"]]
+        costs = [float(item["pod"]["cost_per_hr"]) for item in pods if item["pod"].get("cost_per_hr") is not None]
+        line = "fleet: %d pods, %d of %d servers answered" % (len(pods), answered, len(servers))
+        if doors:
+            line += ", %d conversations at once through the front door" % sum(door["answered"] for door in doors)
+        if costs:
+            line += ", %.2f USD/h in all" % sum(costs)
+        passed = all(item["passed"] for item in pods) and answered == len(servers)
+        self._display.display(line, color="green" if passed else "red")
 
     def _show(self, host, item):
         show = self._display.display

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from tests.helpers import (ANSIBLE_BIN, REPO_ROOT, ansible_env, run_module, run_playbook, stats, task_results,
+from tests.helpers import (ANSIBLE_BIN, REPO_ROOT, ansible_env, made_pods, run_module, run_playbook, stats, task_results,
                            wait_for_ssh)
 
 STAGES = ["pod", "system_deps", "torch", "app", "models", "server", "front_door", "verify"]
@@ -48,7 +48,7 @@ def test_deploy_talks_at_the_end_reports_and_a_second_run_changes_nothing(sandbo
     url = results["funaudiochat.runpod.verify : Publish the first server's URL, the one the report shows"][
         "ansible_facts"]["verify_ws_url"]
     assert spoken["url"] == url
-    pod = dict(task_results(out))["Create or start the pod, failing over across GPUs and cloud types"]
+    pod = made_pods(out)["fac-deploy"]
 
     written = json.loads(report.read_text())["fac-deploy"]
     assert written["verdict"] == "PASSED" and written["passed"] is True and written["url"] == url

@@ -7,7 +7,7 @@ container pods in test_roles.py and test_deploy.py).
 
 import pytest
 
-from tests.helpers import pod_stage_vars, run_playbook, stats, task_results
+from tests.helpers import made_pods, pod_stage_vars, run_playbook, stats, task_results
 
 
 def converge(playbook, extra_vars):
@@ -36,7 +36,7 @@ def test_deploy_creates_one_pod_and_reports_ssh(deployed):
     sandbox, real = deployed
     pods = sandbox.pods()
     assert [p["name"] for p in pods] == ["fac-it"]
-    created = dict(task_results(real))["Create or start the pod, failing over across GPUs and cloud types"]
+    created = made_pods(real)["fac-it"]
     assert created["ssh_port"] and created["gpu"] == "A40"
 
 
@@ -93,7 +93,7 @@ def test_without_an_ssh_key_deploy_says_how_to_make_one_or_takes_the_keys_text(s
 
 def test_status_is_one_table(deployed):
     sandbox, real = deployed
-    pod = dict(task_results(real))["Create or start the pod, failing over across GPUs and cloud types"]
+    pod = made_pods(real)["fac-it"]
     rc, out, err = run_playbook("playbooks/status.yml", {})
     assert rc == 0, err
     lines = dict(task_results(out))["Show the pods"]["msg"].splitlines()

@@ -22,7 +22,7 @@ from websockets.sync.client import connect
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _s2s
 
-from tests.helpers import run_module, run_playbook, ssh, stats, task_results
+from tests.helpers import made_pods, run_module, run_playbook, ssh, stats, task_results
 
 HOME = "/workspace/funaudiochat"
 NAME = "fac-servers"
@@ -97,7 +97,7 @@ def test_a_pod_runs_one_server_per_28_gb_and_each_holds_a_conversation(sandbox_s
     stack = sandbox_stack
     try:
         out, written = deploy(stack, tmp_path)
-        pod = dict(task_results(out))["Create or start the pod, failing over across GPUs and cloud types"]
+        pod = made_pods(out)[NAME]
         # One public port per server, and the front door's TCP port (its HTTP port goes through RunPod's proxy).
         assert sorted(pod["ports"]) == ["22", "8002", "8003", "8010"], pod["ports"]
 
