@@ -24,12 +24,31 @@ def _server(pod, probes, port):
     return "down: %s" % (probe.get("msg") or "no handshake").split(";")[0][:60]
 
 
+def front_door_pods(pods, front_door_port=8010):
+    """The running pods whose front door users reach: a fleet's first by name (provision.yml puts it there),
+    and each pod in no fleet that publishes the front door's port."""
+    running = sorted((pod for pod in pods or [] if pod.get("status") == "RUNNING" and pod.get("public_ip")),
+                     key=lambda pod: pod.get("name") or "")
+    firsts = {}
+    for pod in running:
+        firsts.setdefault(pod.get("fleet"), pod)
+    return [pod for pod in running if str(front_door_port) in (pod.get("ports") or {})
+            and (pod.get("fleet") is None or firsts[pod.get("fleet")] is pod)]
+
+
+def _front_door(pod, doors, ip, ports, door):
+    if pod.get("fleet") is not None and pod.get("fleet") in doors and doors[pod["fleet"]] is not pod:
+        return "via %s" % doors[pod["fleet"]].get("name")
+    return "ws://%s:%s/api/chat" % (ip, ports[door]) if ip and door in ports else "-"
+
+
 def pod_table(pods, probes=None, server_port=8002, front_door_port=8010):
     """Lines of a table: a header, then one row per pod (name, id, status, GPU, cost, SSH, URL, server, front door)."""
     port, door = str(server_port), str(front_door_port)
     results = probes.get("results", []) if isinstance(probes, dict) else probes or []
     by_id = dict((result["item"]["id"], result) for result in results
                  if (result.get("item") or {}).get("id") and not result.get("skipped"))
+    doors = dict((pod.get("fleet"), pod) for pod in front_door_pods(pods, door) if pod.get("fleet") is not None)
     rows = [COLUMNS]
     for pod in pods or []:
         ports = pod.get("ports") or {}
@@ -42,10 +61,10 @@ def pod_table(pods, probes=None, server_port=8002, front_door_port=8010):
             "root@%s -p %s" % (pod["ssh_host"], pod["ssh_port"]) if pod.get("ssh_host") else "-",
             "ws://%s:%s/api/chat" % (ip, ports[port]) if ip and port in ports else "-",
             _server(pod, by_id, port),
-            "ws://%s:%s/api/chat" % (ip, ports[door]) if ip and door in ports else "-"))
+            _front_door(pod, doors, ip, ports, door)))
     return render(rows)
 
 
 class FilterModule(object):
     def filters(self):
-        return {"pod_table": pod_table}
+        return {"pod_table": pod_table, "front_door_pods": front_door_pods}

@@ -1,6 +1,6 @@
 """The pod_table filter: status.yml's table, with each pod's server and front door URLs."""
 
-from ansible_collections.funaudiochat.runpod.plugins.filter.pod_table import pod_table
+from ansible_collections.funaudiochat.runpod.plugins.filter.pod_table import front_door_pods, pod_table
 
 POD = {"name": "fac-1", "id": "abc123", "status": "RUNNING", "gpu": "A40", "gpu_count": 1, "cost_per_hr": 0.44,
        "public_ip": "203.0.113.10", "ssh_host": "203.0.113.10", "ssh_port": 40122,
@@ -19,3 +19,15 @@ def test_a_pod_without_a_front_door_shows_a_dash():
     pod = dict(POD, ports={"22": 40122, "8002": 40123})
     row = pod_table([pod], None)[1]
     assert row.rstrip().endswith("-") and "ws://203.0.113.10:40123/api/chat" in row
+
+
+def test_a_fleets_front_door_is_on_its_first_running_pod_and_the_others_point_to_it():
+    first = dict(POD, name="fac-1", id="p1", fleet="fac")
+    second = dict(POD, name="fac-2", id="p2", fleet="fac", ports={"22": 40130, "8002": 40131, "8010": 40132})
+    stopped = dict(POD, name="fac-0", id="p0", fleet="fac", status="EXITED")
+    alone = dict(POD, name="demo", id="p9", fleet=None, ports={"22": 40140, "8002": 40141, "8010": 40142})
+    assert [pod["name"] for pod in front_door_pods([second, alone, stopped, first])] == ["demo", "fac-1"]
+    rows = dict((row.split()[0], row.rstrip()) for row in pod_table([second, first, alone], None)[1:])
+    assert rows["fac-1"].endswith("ws://203.0.113.10:40124/api/chat")
+    assert rows["fac-2"].endswith("via fac-1")
+    assert rows["demo"].endswith("ws://203.0.113.10:40142/api/chat")
