@@ -2,7 +2,7 @@
 
 import sys
 
-from benchmarks import api_get_pods, deploy, download, fanout, front_door, inventory, podman_pods, roles
+from benchmarks import api_get_pods, deploy, download, fanout, fleet, front_door, inventory, podman_pods, roles
 
 BENCHMARKS = {
     "api_get_pods": api_get_pods.main,
@@ -13,6 +13,7 @@ BENCHMARKS = {
     "deploy": deploy.main,
     "download": download.main,
     "front_door": front_door.main,
+    "fleet": fleet.main,
     "download_real": download.real_main,
 }
 # Run only when named: ~19 GB written to a sandbox pod's volume.

@@ -53,7 +53,7 @@ def timed(cmd, runs=3, env=None):
 
 def on_a_sandbox_stack(measure, pod_name):
     """``measure(stack, env)`` on a fresh whole sandbox (API with container pods, hub, app repo), then the pod
-    ``pod_name`` terminated and the sandbox taken down, whatever happened."""
+    ``pod_name`` (or each of a list of them) terminated and the sandbox taken down, whatever happened."""
     with tempfile.TemporaryDirectory() as tmp:
         stack = SandboxStack(state_dir=os.path.join(tmp, "sandbox"))
         stack.up()
@@ -61,5 +61,6 @@ def on_a_sandbox_stack(measure, pod_name):
         try:
             measure(stack, env, tmp)
         finally:
-            run_module("pod", {"name": pod_name, "state": "absent"}, env=env)
+            for name in [pod_name] if isinstance(pod_name, str) else pod_name:
+                run_module("pod", {"name": name, "state": "absent"}, env=env)
             stack.down()
