@@ -61,7 +61,7 @@ def _measure(stack, env, tmp):
     many = deploy(FLEET, COUNT)
     one = deploy(SINGLE, 1)
     print("deploy.yml: %d pods %.1fs, 1 pod %.1fs: %d pods / 1 pod = %.2f (goal <= 1.5; here the pods share "
-          "this machine's %d cores)" % (COUNT, many, one, COUNT, many / one, COUNT, os.cpu_count() or 0))
+          "this machine's %d cores)" % (COUNT, many, one, COUNT, many / one, os.cpu_count() or 0))
 
     def reprovision(fleet, **extra_vars):
         extra = stack.deploy_vars(provision_hosts="runpod_fleet_" + fleet, **extra_vars)

@@ -170,7 +170,7 @@ def test_a_rolling_reprovision_answers_every_turn_and_a_second_one_changes_nothi
     assert all(stats(out, name)["changed"] > 0 for name in PODS)
     for name in PODS:
         states = [json.loads(result["stdout"])["status"] for task, result in task_results(out, name)
-                  if task.startswith("funaudiochat.runpod.front_door : Set %s's servers" % name)]
+                  if task.startswith("funaudiochat.runpod.front_door : Set a pod's servers at the front door")]
         assert states == [{"%s.funaudiochat" % name: "DRAIN"}, {"%s.funaudiochat" % name: "UP"}]
     # Every turn of the client, before, during and after the roll, got a whole answer: none failed, none was cut.
     assert len(client.turns) >= 10 and [failures for failures in client.turns if failures] == []

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: funaudiochat.runpod contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Take one pod's servers out of the front door and put them back, over HAProxy's admin socket.
