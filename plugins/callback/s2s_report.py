@@ -40,8 +40,9 @@ options:
     description:
       - Also write the report as JSON to this file, an object with one entry per host (keys
         C(verdict), C(passed), C(pod), C(url), C(stages), C(run_seconds), C(cost_usd), C(stopped_at),
-        C(servers) (each checked server's C(url), C(passed) and C(failures)), C(front_door) (its C(url), C(sessions)
-        held at once, how many C(answered), C(passed), C(failures)) and the first server's check fields
+        C(servers) (each checked server's C(url), C(passed) and C(failures)), C(front_door) (its C(url), its
+        C(https_url) through RunPod's proxy, C(sessions) held at once, how many C(answered), C(passed),
+        C(failures)) and the first server's check fields
         such as C(transcript), C(first_audio_seconds) and C(failures)).
     type: path
     env:
@@ -161,6 +162,7 @@ class CallbackModule(CallbackBase):
     def _entry(self, name):
         if name not in self.hosts:
             self.hosts[name] = {"pod": {"name": name}, "stages": {}, "check": None, "servers": [], "front_door": None,
+                                "front_door_https_url": None,
                                 "stopped_at": None}
         return self.hosts[name]
 
@@ -199,6 +201,9 @@ class CallbackModule(CallbackBase):
             entry["stopped_at"] = None  # a rescue block took over; a later failure sets it again
         if task.action in CHECK_ACTIONS and outcome != "skipped":
             self._record_check(entry, task, data, outcome == "failed")
+        https = (data.get("ansible_facts") or {}).get("verify_front_door_https_url")
+        if https:  # the verify role's address of the front door through RunPod's HTTPS proxy
+            entry["front_door_https_url"] = _plain(https)
 
     def _record_pod_task(self, task, data, outcome, elapsed):
         """The pod play runs on the controller; its time and result belong to the pods it makes.
@@ -248,7 +253,7 @@ class CallbackModule(CallbackBase):
         if "sessions" in task.args:  # conversations at once, through the front door
             sessions = data.get("sessions") or []
             entry["front_door"] = {
-                "url": data.get("url"), "sessions": len(sessions),
+                "url": data.get("url"), "https_url": entry["front_door_https_url"], "sessions": len(sessions),
                 "answered": len([session for session in sessions if session.get("passed")]), "passed": not failed,
                 "failures": data.get("failures") or ([data.get("msg") or "the check failed"] if failed else [])}
             return
@@ -384,5 +389,7 @@ class CallbackModule(CallbackBase):
             line = "  front door: %s, %d of %d conversations at once answered" % (
                 door["url"], door["answered"], door["sessions"])
             show(line, color="green" if door["passed"] else "red")
+            if door.get("https_url"):
+                show("  front door over HTTPS: %s" % door["https_url"])
             for failure in door["failures"]:
                 show("  failed: front door: %s" % failure, color="red")

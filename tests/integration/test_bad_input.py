@@ -93,6 +93,9 @@ PLAYBOOK_CASES = [
     (dict(container_disk_gb=0), "container_disk_gb: must be between 1"),
     (dict(ports=["22/tcp", "x"]), "ports"),
     (dict(servers_per_pod="many"), "server_layout: count must be a number, got 'many'"),
+    (dict(pod_count=0), "pod_count must be a whole number of pods, 1 or more (got 0)"),
+    (dict(pod_count="two"), "pod_count must be a whole number of pods, 1 or more (got two)"),
+    (dict(network_volume="models", pod_count=2), "network_volume cannot be shared by a fleet yet (pod_count=2)"),
 ]
 
 MUTATIONS = {"podFindAndDeployOnDemand", "podRentInterruptable", "podStop", "podResume", "podBidResume",

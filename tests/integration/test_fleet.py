@@ -113,6 +113,8 @@ def test_a_fleet_is_made_at_once_and_its_front_door_serves_every_pods_server(fle
     door = report[PODS[0]]["front_door"]
     assert door == dict(door, sessions=3, answered=3, passed=True)
     assert report[PODS[1]]["front_door"] is None and report[PODS[2]]["front_door"] is None
+    https = "wss://%s-8000.proxy.runpod.net/api/chat" % made_pods(out)[PODS[0]]["id"]
+    assert door["https_url"] == https and "  front door over HTTPS: %s" % https in out["report_text"]
     first = pods[PODS[0]]
     config = ssh(first["ssh_host"], first["ssh_port"], stack.ssh_key,
                  "grep -E '^ +server ' /workspace/funaudiochat/front-door/haproxy.cfg").stdout.split("\n")
