@@ -11,6 +11,8 @@ LINK := .collections/ansible_collections/funaudiochat/runpod
 # each other). xdist_group marks do not group with pytest 9 and xdist 3.8 (the
 # node id suffix they rely on is lost), so files are the unit.
 PYTEST_ARGS ?= -n 2 --dist loadfile
+# make test leaves out the suites marked slow (tests/integration/test_fleet.py); make test-full runs them too.
+PYTEST_MARKERS ?= not slow
 
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -50,12 +52,14 @@ system-deps:
 
 test: venv system-deps pytest molecule lint sanity sanity-built changelog
 
-test-full: test
+test-full:
+	$(MAKE) test PYTEST_MARKERS=
 
 # Session fixtures remove their pod containers; the clean afterwards also
 # catches what a killed worker left, and keeps pytest's exit status.
 pytest: venv system-deps
-	$(BIN)/python -m pytest tests/unit tests/api tests/integration -p no:cacheprovider $(PYTEST_ARGS); \
+	$(BIN)/python -m pytest tests/unit tests/api tests/integration -p no:cacheprovider $(PYTEST_ARGS) \
+	    $(if $(PYTEST_MARKERS),-m "$(PYTEST_MARKERS)"); \
 	status=$$?; $(BIN)/python -m tests.sandbox clean --prefix pytest- >/dev/null; exit $$status
 
 molecule: venv system-deps

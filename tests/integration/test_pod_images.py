@@ -12,7 +12,10 @@ import runpod
 
 from tests.helpers import ssh, wait_for_ssh
 from tests.sandbox import podman
-from tests.sandbox.runpod_api.podman_backend import container_name
+from tests.sandbox.runpod_api.podman_backend import container_name, host_address
+
+# Where sandbox pods publish their ports: this machine's own address, their public IP.
+PUBLIC_IP = host_address()
 
 
 TORCH_IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204"
@@ -30,10 +33,10 @@ def _create(sandbox, image, **env):
 
 def test_the_apps_python_is_not_ansibles_and_has_torch(podman_sandbox):
     pod, port = _create(podman_sandbox, TORCH_IMAGE, PUBLIC_KEY=podman_sandbox.public_key, APP_MODE="x")
-    wait_for_ssh("127.0.0.1", port, podman_sandbox.ssh_key)
+    wait_for_ssh(PUBLIC_IP, port, podman_sandbox.ssh_key)
 
     def run(command):
-        return ssh("127.0.0.1", port, podman_sandbox.ssh_key, command)
+        return ssh(PUBLIC_IP, port, podman_sandbox.ssh_key, command)
     assert run("command -v python").stdout.strip() == "/usr/local/bin/python"
     prefixes = run("python -c 'import sys; print(sys.prefix)'; /usr/bin/python3 -c 'import sys; print(sys.prefix)'")
     app_prefix, ansible_prefix = prefixes.stdout.split()
@@ -51,8 +54,8 @@ def test_the_apps_python_is_not_ansibles_and_has_torch(podman_sandbox):
 
 def test_the_base_image_has_no_torch(podman_sandbox):
     _pod, port = _create(podman_sandbox, BASE_IMAGE, PUBLIC_KEY=podman_sandbox.public_key)
-    wait_for_ssh("127.0.0.1", port, podman_sandbox.ssh_key)
-    result = ssh("127.0.0.1", port, podman_sandbox.ssh_key, "python -c 'import torch'")
+    wait_for_ssh(PUBLIC_IP, port, podman_sandbox.ssh_key)
+    result = ssh(PUBLIC_IP, port, podman_sandbox.ssh_key, "python -c 'import torch'")
     assert result.returncode != 0 and "No module named 'torch'" in result.stderr
 
 

@@ -14,6 +14,9 @@ from tests.helpers import run_module, ssh, wait_for_ssh
 from tests.sandbox import podman
 from tests.sandbox.runpod_api.podman_backend import host_address
 
+# Where sandbox pods publish their ports: this machine's own address, their public IP.
+PUBLIC_IP = host_address()
+
 
 IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204"
 
@@ -44,28 +47,28 @@ def test_sdk_pod_over_ssh_through_stop_resume_terminate(podman_sandbox):
         volume_mount_path="/workspace", env={"PUBLIC_KEY": podman_sandbox.public_key, "APP_MODE": "sandbox"})
     pod = _running_pod(created["id"])
     port = _ssh_port(pod)
-    wait_for_ssh("127.0.0.1", port, podman_sandbox.ssh_key)
+    wait_for_ssh(PUBLIC_IP, port, podman_sandbox.ssh_key)
 
-    probe = ssh("127.0.0.1", port, podman_sandbox.ssh_key,
+    probe = ssh(PUBLIC_IP, port, podman_sandbox.ssh_key,
                 "echo $RUNPOD_POD_ID $RUNPOD_TCP_PORT_22 $RUNPOD_PUBLIC_IP; nvidia-smi -L;"
                 " tr '\\0' '\\n' < /proc/1/environ | grep ^APP_MODE=;"
                 " echo kept > /workspace/kept; echo lost > /root/lost")
     assert probe.returncode == 0, probe.stderr
     lines = probe.stdout.splitlines()
-    assert lines[0] == "%s %d 127.0.0.1" % (pod["id"], port)
+    assert lines[0] == "%s %d %s" % (pod["id"], port, PUBLIC_IP)
     assert lines[1:3] == ["GPU 0: NVIDIA A40 (UUID: GPU-sandbox-0000)", "GPU 1: NVIDIA A40 (UUID: GPU-sandbox-0001)"]
     assert lines[3] == "APP_MODE=sandbox"
 
     runpod.stop_pod(pod["id"])
     assert runpod.get_pod(pod["id"])["runtime"] is None
-    assert ssh("127.0.0.1", port, podman_sandbox.ssh_key, "true", timeout=20).returncode != 0
+    assert ssh(PUBLIC_IP, port, podman_sandbox.ssh_key, "true", timeout=20).returncode != 0
 
     runpod.resume_pod(pod["id"], 2)
     resumed = _running_pod(pod["id"])
     new_port = _ssh_port(resumed)
     assert new_port != port
-    wait_for_ssh("127.0.0.1", new_port, podman_sandbox.ssh_key)
-    after = ssh("127.0.0.1", new_port, podman_sandbox.ssh_key,
+    wait_for_ssh(PUBLIC_IP, new_port, podman_sandbox.ssh_key)
+    after = ssh(PUBLIC_IP, new_port, podman_sandbox.ssh_key,
                 "cat /workspace/kept; test -e /root/lost && echo container-disk-survived || true;"
                 " echo $RUNPOD_TCP_PORT_22")
     assert after.stdout.split() == ["kept", str(new_port)]
@@ -83,7 +86,7 @@ def test_pod_module_returns_a_reachable_ssh_endpoint(podman_sandbox):
     })
     assert result["changed"] is True, result
     # The machine's own address, as a pod's public IP: it answers here and inside other pods.
-    assert result["ssh_host"] == host_address()
+    assert result["ssh_host"] == PUBLIC_IP
     wait_for_ssh(result["ssh_host"], result["ssh_port"], podman_sandbox.ssh_key, timeout=30)
     gpus = ssh(result["ssh_host"], result["ssh_port"], podman_sandbox.ssh_key,
                "nvidia-smi --query-gpu=name,memory.total --format=csv,noheader")

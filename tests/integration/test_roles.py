@@ -354,5 +354,9 @@ def test_reprovision_through_the_inventory_plugin_changes_nothing_and_talks(pod)
                                 env=pod.env)
     ok(rc, out, err)
     assert stats(out, "fac-roles")["changed"] == 0
-    spoken = dict(task_results(out, "fac-roles"))["Ask the shipped spoken question and judge the spoken answer"]
+    # Asked once, on the pod's rolling turn, before it takes conversations again (s2s_check.yml then skips it).
+    asked = [result for name, result in task_results(out, "fac-roles")
+             if name == "Ask the shipped spoken question and judge the spoken answer" and not result.get("skipped")]
+    assert len(asked) == 1
+    spoken = asked[0]
     assert spoken["passed"] is True and spoken["transcript"] == "The capital of France is Paris."

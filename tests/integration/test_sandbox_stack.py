@@ -13,6 +13,10 @@ import runpod
 from tests.helpers import ssh, wait_for_ssh
 from tests.sandbox import podman
 from tests.sandbox.control import REPO_ROOT
+from tests.sandbox.runpod_api.podman_backend import host_address
+
+# Where sandbox pods publish their ports: this machine's own address, their public IP.
+PUBLIC_IP = host_address()
 
 
 def sandbox(state_dir, *args):
@@ -53,17 +57,17 @@ def test_up_env_down(tmp_path, monkeypatch):
                                         env={"PUBLIC_KEY": handle.read().strip()})
         pod = runpod.get_pod(created["id"])
         port = next(p["publicPort"] for p in pod["runtime"]["ports"] if p["privatePort"] == 22)
-        wait_for_ssh("127.0.0.1", port, env["SANDBOX_SSH_KEY"])
-        assert ssh("127.0.0.1", port, env["SANDBOX_SSH_KEY"], "hostname").stdout.strip() == created["id"]
+        wait_for_ssh(PUBLIC_IP, port, env["SANDBOX_SSH_KEY"])
+        assert ssh(PUBLIC_IP, port, env["SANDBOX_SSH_KEY"], "hostname").stdout.strip() == created["id"]
         # The model hub answers from this machine and from inside the pod.
         config = "/FunAudioLLM/Fun-Audio-Chat-8B/resolve/main/config.json"
         with urllib.request.urlopen(env["HF_ENDPOINT"] + config, timeout=10) as response:
             assert response.status == 200 and response.headers["X-Repo-Commit"]
-        inside = ssh("127.0.0.1", port, env["SANDBOX_SSH_KEY"],
+        inside = ssh(PUBLIC_IP, port, env["SANDBOX_SSH_KEY"],
                      "curl -fsS -o /dev/null -w '%{http_code}' " + env["SANDBOX_POD_HF_ENDPOINT"] + config)
         assert inside.stdout == "200", inside.stderr
         # So does the app's git repo, submodules included.
-        clone = ssh("127.0.0.1", port, env["SANDBOX_SSH_KEY"],
+        clone = ssh(PUBLIC_IP, port, env["SANDBOX_SSH_KEY"],
                     "git clone -q --recurse-submodules %s /opt/app && ls /opt/app/third_party/CosyVoice"
                     % env["SANDBOX_POD_APP_REPO"])
         assert clone.stdout.split() == ["README.md", "cosyvoice"], clone.stderr
@@ -79,7 +83,7 @@ def test_up_env_down(tmp_path, monkeypatch):
         monkeypatch.setenv("RUNPOD_API_BASE_URL", parse_env(sandbox(state_dir, "env").stdout)["RUNPOD_API_BASE_URL"])
         [back] = runpod.get_pods()
         assert next(p["publicPort"] for p in back["runtime"]["ports"] if p["privatePort"] == 22) == port
-        wait_for_ssh("127.0.0.1", port, env["SANDBOX_SSH_KEY"])
+        wait_for_ssh(PUBLIC_IP, port, env["SANDBOX_SSH_KEY"])
     finally:
         down = sandbox(state_dir, "down")
     assert down.returncode == 0, down.stderr

@@ -126,7 +126,9 @@ def test_a_pod_runs_one_server_per_28_gb_and_each_holds_a_conversation(sandbox_s
         assert [s["url"] for s in written["servers"]] == urls
         assert "  servers: 2 of 2 answered, 2 conversations at once" in out["report_text"]
         door = "ws://%s:%s/api/chat" % (pod["ssh_host"], pod["ports"]["8010"])
-        assert written["front_door"] == {"url": door, "sessions": 2, "answered": 2, "passed": True, "failures": []}
+        https = "wss://%s-8000.proxy.runpod.net/api/chat" % pod["id"]
+        assert written["front_door"] == {"url": door, "https_url": https, "sessions": 2, "answered": 2, "passed": True,
+                                         "failures": []}
         assert "  front door: %s, 2 of 2 conversations at once answered" % door in out["report_text"]
 
         # Two conversations at once, one per server: both whole. One alone first, for the length of a whole reply.
