@@ -9,7 +9,7 @@ from aiohttp import web
 from .link import add_admin_routes, start_relay
 
 
-async def _serve(make_app, host, port, url_var, url_path, link):
+async def _serve(make_app, host, port, url_var, url_path, link, on_listening):
     app = make_app()
     if link is not None:
         add_admin_routes(app, link)
@@ -26,6 +26,8 @@ async def _serve(make_app, host, port, url_var, url_path, link):
         relay = await start_relay(link, host, port, public_port)
         public_port = relay.sockets[0].getsockname()[1]
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # what a client on this machine dials
+    if on_listening is not None:
+        on_listening(app, public_port)
     print("%s=http://%s:%d%s" % (url_var, shown, public_port, url_path), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -37,11 +39,12 @@ async def _serve(make_app, host, port, url_var, url_path, link):
     await runner.cleanup()
 
 
-def serve(make_app, host, port, url_var, url_path="", link=None):
+def serve(make_app, host, port, url_var, url_path="", link=None, on_listening=None):
     """Serve ``make_app()`` (called inside the event loop) on host:port (0 picks a free port).
 
     Prints ``URL_VAR=http://HOST:PORT<url_path>`` once listening: the line
     tests.sandbox.control and tests.sandbox.stack wait for. With a
     ``link.Link``, clients reach the app through it (tests.sandbox.link).
+    ``on_listening(app, port)`` is called once the port is known.
     """
-    asyncio.run(_serve(make_app, host, port, url_var, url_path, link))
+    asyncio.run(_serve(make_app, host, port, url_var, url_path, link, on_listening))

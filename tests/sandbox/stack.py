@@ -105,7 +105,8 @@ class SandboxStack:
         self._ensure_ssh_key()
         instance = previous.get("instance") or "sandbox-" + secrets.token_hex(4)
         api_key = previous.get("api_key") or "sandbox-" + secrets.token_hex(12)
-        api_cmd = ["-m", "tests.sandbox.runpod_api", "--port", "0", "--backend", "podman",
+        # On all interfaces: pods call the API too (runpodctl, their own key), as host.containers.internal.
+        api_cmd = ["-m", "tests.sandbox.runpod_api", "--host", "0.0.0.0", "--port", "0", "--backend", "podman",
                    "--instance", instance, "--state", os.path.join(self.state_dir, "runpod.json")]
         if boot_seconds is not None:
             api_cmd += ["--boot-seconds", str(boot_seconds)]

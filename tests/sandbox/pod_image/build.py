@@ -73,6 +73,8 @@ def base_tag():
 def _files_digest(directory, *parts):
     parts = list(parts)
     for name in sorted(os.listdir(directory)):
+        if not os.path.isfile(os.path.join(directory, name)):
+            continue  # __pycache__ (a py_compile of runpodctl) is not image content
         with open(os.path.join(directory, name), "rb") as handle:
             parts += [name, handle.read()]
     return _digest(*parts)

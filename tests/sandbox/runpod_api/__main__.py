@@ -6,7 +6,7 @@ import sys
 
 from ..serving import serve
 from .backends import MemoryBackend
-from .server import make_app
+from .server import WORLD, make_app
 from .world import World
 
 
@@ -40,9 +40,16 @@ def build_app(args):
     return make_app(world, args.api_key)
 
 
+def _tell_backend(app, port):
+    """Pods call the API too (their own key, runpodctl): the backend hands them its port."""
+    listening = getattr(app[WORLD].backend, "listening", None)
+    if listening is not None:
+        listening(port)
+
+
 def main(argv=None):
     args = parse_args(argv)
-    serve(lambda: build_app(args), args.host, args.port, "RUNPOD_API_BASE_URL")
+    serve(lambda: build_app(args), args.host, args.port, "RUNPOD_API_BASE_URL", on_listening=_tell_backend)
     return 0
 
 

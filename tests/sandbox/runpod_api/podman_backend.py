@@ -14,10 +14,15 @@ As on RunPod:
 * a network volume is a podman volume of its own that outlives its pods.
 
 The pod's env reaches the container, plus RUNPOD_POD_ID, RUNPOD_PUBLIC_IP,
-RUNPOD_TCP_PORT_<n>, RUNPOD_GPU_COUNT and what the sandbox nvidia-smi reports.
+RUNPOD_TCP_PORT_<n>, RUNPOD_GPU_COUNT, the pod's own RUNPOD_API_KEY (with
+RUNPOD_API_BASE_URL pointing at this API, which RunPod's pods need not be told)
+and what the sandbox nvidia-smi reports. A pod's ``dockerArgs`` replaces the
+image's CMD (``/start.sh``), split into words as a shell would: a start command
+that does not run ``/start.sh`` gets no sshd, as on RunPod.
 """
 
 import os
+import shlex
 import socket
 
 from .. import podman
@@ -27,6 +32,7 @@ from .backends import port_specs
 
 HOST_CA_BUNDLE = os.environ.get("SANDBOX_HOST_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
 POD_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+POD_HOST = "host.containers.internal"  # this machine, as a pod sees it
 
 
 def container_name(pod_id):
@@ -62,6 +68,20 @@ def _free_port(address):
         return sock.getsockname()[1]
 
 
+def start_command(docker_args):
+    """The container command for a pod's dockerArgs: none keeps the image's CMD.
+
+    RunPod's docs show start commands such as ``bash -c '... && /start.sh'``: words and quotes as a
+    shell reads them. Unbalanced quotes become one word that cannot run, so the pod never comes up.
+    """
+    if not docker_args:
+        return []
+    try:
+        return shlex.split(docker_args)
+    except ValueError:
+        return [docker_args]
+
+
 class PodmanBackend:
     """Pods as podman containers reached over real SSH."""
 
@@ -72,6 +92,11 @@ class PodmanBackend:
         self.public_ip = host_address()
         self._images = {}
         self._checked = set()
+        self.api_port = None
+
+    def listening(self, port):
+        """The API's port, so pods can call it (a pod stopping itself)."""
+        self.api_port = port
 
     def image_for(self, pod):
         """The local image standing in for the pod's imageName (world.py never boots an unknown one)."""
@@ -135,6 +160,10 @@ class PodmanBackend:
             "REQUESTS_CA_BUNDLE": POD_CA_BUNDLE,
             "SSL_CERT_FILE": POD_CA_BUNDLE,
         })
+        if pod.get("podApiKey"):
+            env["RUNPOD_API_KEY"] = pod["podApiKey"]
+        if self.api_port:
+            env["RUNPOD_API_BASE_URL"] = "http://%s:%d" % (POD_HOST, self.api_port)
         label = "%s=%s" % (podman.LABEL, self.instance)
         args = ["run", "-d", "--name", container_name(pod["id"]), "--hostname", pod["id"],
                 "--label", label, "--label", "io.funaudiochat.sandbox.pod=" + pod["id"]]
@@ -151,7 +180,7 @@ class PodmanBackend:
         if mount:
             args += ["-v", "%s:%s" % (mount, pod["volumeMountPath"])]
         podman.run("rm", "-f", "-t", "0", "--ignore", container_name(pod["id"]))
-        podman.run(*args, self.image_for(pod), env=env)
+        podman.run(*args, self.image_for(pod), *start_command(pod.get("dockerArgs")), env=env)
 
     @staticmethod
     def _volume(pod, label):

@@ -6,7 +6,8 @@ import os
 
 from aiohttp import web
 from graphql import GraphQLError, build_schema, execute, parse, validate
-from graphql.language import OperationDefinitionNode
+from graphql.language import ArgumentNode, ObjectFieldNode, OperationDefinitionNode, StringValueNode, visit
+from graphql.language.visitor import Visitor
 
 from .fast_execute import fast_execute
 from .faults import Faults
@@ -47,14 +48,66 @@ def _operations(document):
     return names
 
 
-def _authorized(request):
+# What a pod's own RUNPOD_API_KEY may do here: read, stop and resume that pod. RunPod does not document
+# the pod-scoped key's permissions; the sandbox grants the least a pod needs to stop itself.
+POD_KEY_OPERATIONS = frozenset(("pod", "podStop", "podResume", "podBidResume"))
+
+
+def _caller(request):
+    """"account" for the account's key, the pod's id for a pod's own key, else None."""
     header = request.headers.get("Authorization", "")
     key = header[len("Bearer "):] if header.startswith("Bearer ") else request.query.get("api_key")
-    return key == request.app[API_KEY]
+    if key == request.app[API_KEY]:
+        return "account"
+    return request.app[WORLD].pod_for_key(key)
+
+
+class _PodIds(Visitor):
+    """Collects every podId argument or input field written in a document."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids = []
+
+    def enter_argument(self, node, *_args):
+        self._take(node)
+
+    def enter_object_field(self, node, *_args):
+        self._take(node)
+
+    def _take(self, node):
+        if isinstance(node, (ArgumentNode, ObjectFieldNode)) and node.name.value == "podId":
+            self.ids.append(node.value.value if isinstance(node.value, StringValueNode) else None)
+
+
+def _variable_pod_ids(value):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "podId":
+                yield item
+            else:
+                yield from _variable_pod_ids(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _variable_pod_ids(item)
+
+
+def _pod_key_refusal(pod_id, document, operations, variables):
+    """Why a pod's own key may not run this document (None: it may)."""
+    others = sorted(set(operations) - POD_KEY_OPERATIONS)
+    if others:
+        return "Forbidden: this pod's API key may not call %s" % ", ".join(others)
+    collector = _PodIds()
+    visit(document, collector)
+    ids = collector.ids + list(_variable_pod_ids(variables or {}))
+    if not ids or any(item != pod_id for item in ids):
+        return "Forbidden: this pod's API key may only act on pod %s" % pod_id
+    return None
 
 
 async def handle_graphql(request):
-    if not _authorized(request):
+    caller = _caller(request)
+    if caller is None:
         return web.json_response(_errors("Unauthorized"), status=401)
     try:
         body = await request.json()
@@ -78,6 +131,12 @@ async def handle_graphql(request):
     if problems:
         entry["status"] = 400
         return web.json_response({"errors": [p.formatted for p in problems]}, status=400)
+    if caller != "account":
+        entry["caller"] = "pod " + caller
+        refusal = _pod_key_refusal(caller, document, entry["operations"], variables)
+        if refusal:
+            entry["status"] = 403
+            return web.json_response(_errors(refusal), status=403)
 
     after = None
     for rule in request.app[FAULTS].take(entry["operations"]):
@@ -210,8 +269,16 @@ async def health(_request):
     return web.json_response({"ok": True})
 
 
+@web.middleware
+async def _admin_from_this_machine_only(request, handler):
+    """The API listens on every interface for the pods' sake; its /_sandbox/ admin calls are for loopback only."""
+    if request.path.startswith("/_sandbox/") and request.remote not in ("127.0.0.1", "::1"):
+        return web.json_response(_errors("Forbidden: sandbox admin calls come from this machine only"), status=403)
+    return await handler(request)
+
+
 def make_app(world, api_key):
-    app = web.Application(client_max_size=4 * 1024 * 1024)
+    app = web.Application(client_max_size=4 * 1024 * 1024, middlewares=[_admin_from_this_machine_only])
     app[WORLD] = world
     app[API_KEY] = api_key
     app[FAULTS] = Faults()

@@ -98,6 +98,13 @@ class World:
             raise SandboxError(f"Pod not found: {pod_id}")
         return pod
 
+    def pod_for_key(self, key):
+        """The id of the pod whose own (pod-scoped) API key ``key`` is, or None."""
+        for pod in self.state["pods"].values():
+            if key and pod.get("podApiKey") == key:
+                return pod["id"]
+        return None
+
     def _booted(self, pod):
         """True once a RUNNING pod's container is up; gives it ports on first sight."""
         if pod["desiredStatus"] != "RUNNING" or time.time() < pod["bootAt"]:
@@ -220,6 +227,8 @@ class World:
             "lastStatusChange": f"Rented by User: {_now_iso()}",
             "bootAt": time.time() + float(self.config.get("boot_seconds", 0)),
             "publicPorts": {},
+            # The pod's own RUNPOD_API_KEY: server.py lets it read, stop and resume this pod only.
+            "podApiKey": "pod-" + secrets.token_hex(16),
         }
         self.state["stock"][gpu_id][cloud] -= count
         self.state["pods"][pod["id"]] = pod
