@@ -30,6 +30,7 @@ import json
 import os
 import random
 import re
+import shlex
 import sys
 import time
 import types
@@ -204,6 +205,23 @@ def check_cuda_version(value, option="allowed_cuda_versions"):
 
 def check_path(value, option="volume_mount_path"):
     return _check(_PATH_RE, value, option, "absolute path")
+
+
+def check_start_command(value, option="start_command"):
+    """A pod's start command (dockerArgs): one line of shell words, as RunPod's docs show them.
+
+    It travels as a JSON variable, never pasted into a query, but a line break, a control character or an
+    unbalanced quote makes a command the container cannot run, and the pod never comes up.
+    """
+    text = "" if value is None else str(value)
+    if len(text) > 4096 or any(ord(char) < 32 or ord(char) == 127 for char in text):
+        raise InvalidValueError(
+            "%s: %r must be one line of at most 4096 characters without control characters" % (option, text[:80]))
+    try:
+        shlex.split(text)
+    except ValueError as exc:
+        raise InvalidValueError("%s: %r cannot be read as shell words (%s); check its quotes" % (option, text[:80], exc))
+    return text
 
 
 def normalize_ports(value, option="ports"):

@@ -129,6 +129,7 @@ def summarize(pod, ssh_private_port=22):
         "gpu_type_id": machine.get("gpuTypeId"),
         "gpu_count": pod.get("gpuCount"),
         "image": pod.get("imageName"),
+        "start_command": pod.get("dockerArgs") or "",
         "cost_per_hr": pod.get("costPerHr"),
         "interruptible": pod.get("podType") == "INTERRUPTABLE",
         "container_disk_gb": pod.get("containerDiskInGb"),

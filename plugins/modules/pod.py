@@ -78,6 +78,17 @@ options:
   template_id:
     description: Id of a RunPod pod template to create the pod from.
     type: str
+  start_command:
+    description:
+      - The container's start command (RunPod's C(dockerArgs), the SDK's C(docker_args)). It replaces the image's
+        command, C(/start.sh) in RunPod's images, which starts nginx and sshd; so end it by running C(/start.sh),
+        for example C(bash -c '/workspace/boot.sh & exec /start.sh'). RunPod runs it at every start of the pod.
+      - One line, words and quotes as a shell reads them. A command with a line break, a control character or an
+        unbalanced quote is refused, and so is one that never runs C(/start.sh) while O(wait=true) needs sshd.
+      - Unset, a new pod keeps the image's command and an existing pod's is not compared.
+      - An existing pod with another start command is reported in RV(drift); O(force=true) recreates it.
+    type: str
+    aliases: [docker_args]
   container_disk_gb:
     description: Container disk size in GB.
     type: int
@@ -137,7 +148,7 @@ options:
   force:
     description:
       - Recreate the pod when it differs from the request in something RunPod cannot change in place
-        (GPU type, image, ports). Without it, such drift is only reported in RV(drift).
+        (GPU type, image, ports, start command). Without it, such drift is only reported in RV(drift).
     type: bool
     default: false
   wait:
@@ -245,6 +256,9 @@ pod:
     image:
       description: Container image.
       type: str
+    start_command:
+      description: The pod's start command (RunPod's C(dockerArgs)); empty when the image's own runs.
+      type: str
     cost_per_hr:
       description: Cost in USD per hour while running.
       type: float
@@ -338,6 +352,7 @@ ARGUMENT_SPEC = dict(
     min_vram_gb=dict(type="int", default=24),
     image=dict(type="str"),
     template_id=dict(type="str"),
+    start_command=dict(type="str", aliases=["docker_args"]),
     container_disk_gb=dict(type="int", default=50),
     volume_gb=dict(type="int", default=0),
     volume_mount_path=dict(type="str", default="/workspace"),
@@ -442,6 +457,13 @@ class PodTask:
             _client.check_cuda_version(version)
         for dc in p["data_center_ids"]:
             _client.check_id(dc, "data_center_ids")
+        if p["start_command"] is not None:
+            _client.check_start_command(p["start_command"])
+            if p["wait"] and p["ssh_private_port"] == 22 and "/start.sh" not in p["start_command"]:
+                raise _client.InvalidValueError(
+                    "start_command: %r never runs /start.sh, so sshd never starts and the pod is never reachable; "
+                    "end it with exec /start.sh, for example bash -c '<yours> & exec /start.sh'"
+                    % p["start_command"][:80])
         gpus = _pods.resolve_gpus(p["gpu"], self.gpu_catalogue(), p["min_vram_gb"])
         return dict(gpus=gpus, clouds=clouds, ports=ports, env=env)
 
@@ -468,6 +490,7 @@ class PodTask:
             req["gpus"], req["clouds"], p["data_center_ids"],
             dict(image=p["image"], gpu_count=p["gpu_count"], ports=req["ports"], env=req["env"],
                  container_disk_gb=p["container_disk_gb"], volume_gb=p["volume_gb"],
+                 docker_args=p["start_command"] or "",
                  volume_mount_path=p["volume_mount_path"], template_id=p["template_id"],
                  network_volume_id=p["network_volume_id"], allowed_cuda_versions=p["allowed_cuda_versions"]),
             interruptible=p["interruptible"], bid_per_gpu=p["bid_per_gpu"])
@@ -486,6 +509,8 @@ class PodTask:
         current_ports = _client.normalize_ports(pod.get("ports") or "")
         if sorted(current_ports) != sorted(req["ports"]):
             drift.append("ports: %s -> %s" % (",".join(current_ports), ",".join(req["ports"])))
+        if self.p["start_command"] is not None and (pod.get("dockerArgs") or "") != self.p["start_command"]:
+            drift.append("start command: %r -> %r" % (pod.get("dockerArgs") or "", self.p["start_command"]))
         return drift
 
     # ------------------------------------------------------------------ wait
@@ -655,8 +680,14 @@ class PodTask:
         if self.failover and self.failover.attempts:
             result["attempts"] = self.failover.attempts
         for line in self.drift:
-            self.rp.module.warn("pod %s differs from the request (%s); set force: true to recreate it"
-                                % (summary.get("name") or self.p["name"], line))
+            hint = "set force: true to recreate it"
+            if line.startswith("start command:"):
+                # A start command is applied when RunPod creates a pod; this module changes it only by recreating.
+                hint = ("recreate it to apply it (force: true, or terminate.yml then deploy.yml; its volume disk goes "
+                        "with it, a network volume stays), or keep it and run reprovision.yml after each stop/resume "
+                        "to bring its server back")
+            self.rp.module.warn("pod %s differs from the request (%s); %s"
+                                % (summary.get("name") or self.p["name"], line, hint))
         return result
 
 
@@ -668,6 +699,7 @@ def _diff_view(pod):
         "gpu": (pod.get("machine") or {}).get("gpuTypeId"),
         "image": pod.get("imageName"),
         "ports": pod.get("ports"),
+        "start_command": pod.get("dockerArgs") or "",
     }
 
 
@@ -678,6 +710,7 @@ def _predicted(p, req):
         "name": p["name"],
         "desiredStatus": "RUNNING",
         "imageName": p["image"],
+        "dockerArgs": p["start_command"] or "",
         "gpuCount": p["gpu_count"],
         "ports": ",".join(req["ports"]),
         "env": ["%s=" % key for key in req["env"]],

@@ -39,6 +39,13 @@ options:
     description: Container port whose public mapping is reported as C(ssh_port) of each pod.
     type: int
     default: 22
+  known_hosts_file:
+    description:
+      - Known-hosts file named in each pod's C(ssh_common_args), as in M(funaudiochat.runpod.pod). Like the
+        P(funaudiochat.runpod.pods#inventory) inventory plugin, this module only forgets the key of a pod that
+        started again since its start was noted (RunPod makes new host keys at every start), and notes starts.
+      - Defaults to E(FUNAUDIOCHAT_KNOWN_HOSTS), then C(~/.ssh/known_hosts_runpod).
+    type: str
 seealso:
   - module: funaudiochat.runpod.pod
 """
@@ -57,7 +64,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 pods:
-  description: Matching pods, sorted by name, in the shape M(funaudiochat.runpod.pod) returns as RV(funaudiochat.runpod.pod#module:pod).
+  description:
+    - Matching pods, sorted by name, in the shape M(funaudiochat.runpod.pod) returns as RV(funaudiochat.runpod.pod#module:pod),
+      plus each pod's C(ssh_common_args) (the SSH options for C(ansible_ssh_common_args), with the collection's host-key policy).
   returned: always
   type: list
   elements: dict
@@ -66,6 +75,7 @@ pods:
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _client
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _ssh
 from ansible_collections.funaudiochat.runpod.plugins.module_utils._module import RunPodModule
 
 
@@ -85,8 +95,12 @@ def run(rp):
             continue
         if statuses and pod.get("desiredStatus") not in statuses:
             continue
-        selected.append(_pods.summarize(pod, p["ssh_private_port"]))
+        summary = _pods.summarize(pod, p["ssh_private_port"])
+        summary["ssh_common_args"] = _ssh.ssh_common_args(summary["id"], p["known_hosts_file"])
+        selected.append(summary)
     selected.sort(key=lambda item: (item["name"] or "", item["id"]))
+    # A pod stopped and started elsewhere (its idle stop, the console) has new host keys.
+    _ssh.note_starts(dict((item["id"], item.get("uptime_seconds")) for item in selected), p["known_hosts_file"])
     rp.module.exit_json(changed=False, pods=selected)
 
 
@@ -98,6 +112,7 @@ def main():
             name_prefix=dict(type="str"),
             status=dict(type="list", elements="str", default=[]),
             ssh_private_port=dict(type="int", default=22),
+            known_hosts_file=dict(type="str"),
         ),
         ranges=dict(ssh_private_port=(1, 65535)),
         supports_check_mode=True,

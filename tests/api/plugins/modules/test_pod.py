@@ -1,5 +1,6 @@
 """The pod module against the sandbox: states, failover, no duplicates, wait, bad input."""
 
+import json
 import time
 
 import pytest
@@ -313,3 +314,41 @@ def test_an_image_runpod_does_not_have_leaves_the_pod_without_runtime_and_is_nam
     result = pod({"image": missing, "wait_timeout": 4, "terminate_on_failure": True})
     assert result["failed"] is True and "terminated (terminate_on_failure)" in result["msg"]
     assert sandbox.pods() == []
+
+
+START = "bash -c '/workspace/funaudiochat/bin/funaudiochat-boot & exec /start.sh'"
+
+
+def test_start_command_is_sent_as_is_and_another_one_is_drift_with_a_way_out(sandbox):
+    created = pod({"start_command": START})
+    assert created["changed"] is True and created["pod"]["start_command"] == START
+    assert sandbox.pods()[0]["dockerArgs"] == START  # as RunPod keeps it: quotes and & untouched
+    assert pod({"start_command": START})["changed"] is False
+    assert pod()["drift"] == [], "no start_command: the pod's own is not compared"
+
+    other = START.replace("& exec", "; exec")
+    drifted = pod({"start_command": other})
+    assert drifted["changed"] is False and drifted["drift"] == ["start command: %r -> %r" % (START, other)]
+    warned = json.dumps(drifted["warnings"])  # strings before ansible-core 2.19, structured events since
+    assert "differs from the request (start command:" in warned
+    assert "recreate it to apply it (force: true, or terminate.yml then deploy.yml" in warned
+    assert "run reprovision.yml after each stop/resume" in warned
+    forced = pod({"start_command": other, "force": True})
+    assert forced["changed"] is True and forced["id"] != created["id"] and forced["pod"]["start_command"] == other
+    assert names(sandbox) == ["fac-test"]
+
+
+@pytest.mark.parametrize("command, words", [
+    ("bash -c 'echo hi & exec /start.sh", "cannot be read as shell words"),
+    ("bash -c 'boot\nexec /start.sh'", "must be one line"),
+    ("sleep infinity", "never runs /start.sh, so sshd never starts"),
+])
+def test_a_bad_start_command_is_refused_in_one_line_before_any_pod_is_made(sandbox, command, words):
+    result = pod({"start_command": command})
+    assert result["failed"] is True and result["msg"].startswith("start_command: ") and words in result["msg"]
+    assert "\n" not in result["msg"] and sandbox.pods() == []
+
+
+def test_a_start_command_without_start_sh_is_allowed_when_nothing_waits_for_ssh(sandbox):
+    result = pod({"start_command": "sleep infinity", "wait": False})
+    assert result["changed"] is True and sandbox.pods()[0]["dockerArgs"] == "sleep infinity"
