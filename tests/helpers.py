@@ -178,3 +178,29 @@ def press_ctrl_c(proc, presses=6, wait=5):
     except ProcessLookupError:
         pass
     proc.wait()
+
+
+def answered_by_itself(runpod, pod_id, timeout=180, private_port=8002):
+    """Seconds until the pod's server answers the shipped spoken question over its current public port.
+
+    ``runpod``: the SDK with its key set. Nothing logs in to the pod: the question goes over the websocket only.
+    """
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods, _probe, _s2s
+    started = time.monotonic()
+    pcm = _s2s.decode_opus(_probe.ogg_opus())
+    last = None
+    while time.monotonic() - started < timeout:
+        pod = runpod.get_pod(pod_id)
+        ports = _pods.public_ports(pod) if pod and pod.get("runtime") else {}
+        if private_port in ports:
+            try:
+                result = _s2s.converse("ws://%s:%s/api/chat" % ports[private_port], pcm, expect=_probe.EXPECT,
+                                       connect_timeout=5, reply_timeout=30)
+                if not result["failures"]:
+                    return time.monotonic() - started
+                last = result["failures"]
+            except _s2s.S2SError as exc:
+                last = str(exc)
+        time.sleep(0.5)
+    raise AssertionError("pod %s did not answer by itself within %ss: %s" % (pod_id, timeout, last))

@@ -15,7 +15,8 @@ description:
   - After the play recap, prints one block per pod - the pod (name, id, GPU, cost per hour), the public
     websocket URL, the verdict of the spoken check (M(funaudiochat.runpod.s2s_check)) with what was asked
     and heard and its timings, the time each stage took (pod, system deps, torch, app, models, server,
-    front door, verify) and the run's cost so far (the pod's cost per hour times the run's duration).
+    front door, verify) and the run's cost so far (the pod's cost per hour times the run's duration), and
+    whether the pod stops itself when idle, with what it costs a day if left running.
   - A run over several pods (a fleet) ends with one line for all of them - how many pods, how many of their
     servers answered, how many conversations at once the front door held, and the USD per hour of them all.
     Pods made at once (C(deploy.yml -e pod_count=N)) each get the time it took to make them all.
@@ -42,7 +43,8 @@ options:
         C(verdict), C(passed), C(pod), C(url), C(stages), C(run_seconds), C(cost_usd), C(stopped_at),
         C(servers) (each checked server's C(url), C(passed) and C(failures)), C(front_door) (its C(url), its
         C(https_url) through RunPod's proxy, C(sessions) held at once, how many C(answered), C(passed),
-        C(failures)) and the first server's check fields
+        C(failures)), C(idle_stop) (the pod's idle-stop C(minutes) and C(max_hours), 0 when off; null when the server
+        role did not run), C(cost_per_day_usd) (the pod left running for a day) and the first server's check fields
         such as C(transcript), C(first_audio_seconds) and C(failures)).
     type: path
     env:
@@ -162,7 +164,7 @@ class CallbackModule(CallbackBase):
     def _entry(self, name):
         if name not in self.hosts:
             self.hosts[name] = {"pod": {"name": name}, "stages": {}, "check": None, "servers": [], "front_door": None,
-                                "front_door_https_url": None,
+                                "front_door_https_url": None, "idle_stop": None,
                                 "stopped_at": None}
         return self.hosts[name]
 
@@ -201,9 +203,14 @@ class CallbackModule(CallbackBase):
             entry["stopped_at"] = None  # a rescue block took over; a later failure sets it again
         if task.action in CHECK_ACTIONS and outcome != "skipped":
             self._record_check(entry, task, data, outcome == "failed")
-        https = (data.get("ansible_facts") or {}).get("verify_front_door_https_url")
+        facts = data.get("ansible_facts") or {}
+        https = facts.get("verify_front_door_https_url")
         if https:  # the verify role's address of the front door through RunPod's HTTPS proxy
             entry["front_door_https_url"] = _plain(https)
+        if facts.get("server_idle_stop"):  # the server role's idle-stop watcher setting
+            setting = facts["server_idle_stop"]
+            entry["idle_stop"] = {"minutes": int(setting.get("minutes") or 0),
+                                  "max_hours": float(setting.get("max_hours") or 0)}
 
     def _record_pod_task(self, task, data, outcome, elapsed):
         """The pod play runs on the controller; its time and result belong to the pods it makes.
@@ -305,6 +312,8 @@ class CallbackModule(CallbackBase):
             item.update(check or dict((field, None) for field in CHECK_FIELDS))
             item["servers"] = entry["servers"]
             item["front_door"] = entry["front_door"]
+            item["idle_stop"] = entry["idle_stop"]
+            item["cost_per_day_usd"] = None if cost is None else round(float(cost) * 24, 2)
             report[host] = item
         return report
 
@@ -338,6 +347,26 @@ class CallbackModule(CallbackBase):
         passed = all(item["passed"] for item in pods) and answered == len(servers)
         self._display.display(line, color="green" if passed else "red")
 
+    def _show_idle_stop(self, item):
+        """What the pod costs if nobody stops it, and whether it stops itself."""
+        idle, per_day = item["idle_stop"], item["cost_per_day_usd"]
+        if idle is None and per_day is None:
+            return
+        left = "" if per_day is None else "; left running: %.2f USD a day" % per_day
+        if idle is None:
+            self._display.display("  idle stop: not set up in this run%s" % left)
+            return
+        parts = []
+        if idle["minutes"]:
+            parts.append("after %d min without a conversation" % idle["minutes"])
+        if idle["max_hours"]:
+            parts.append("%g h after it started" % idle["max_hours"])
+        if parts:
+            self._display.display("  idle stop: the pod stops itself %s (a resume serves again by itself)%s"
+                                  % (" or ".join(parts), left))
+        else:
+            self._display.display("  idle stop: off (idle_stop_minutes=0)%s" % left, color="yellow")
+
     def _show(self, host, item):
         show = self._display.display
         color = {True: "green", False: "red"}.get(item["passed"], "yellow")
@@ -357,6 +386,7 @@ class CallbackModule(CallbackBase):
                                           for stage in _in_order(item["stages"])))
         cost = "" if item["cost_usd"] is None else ", cost so far %.2f USD" % item["cost_usd"]
         show("  run: %s%s" % (_duration(item["run_seconds"]), cost))
+        self._show_idle_stop(item)
         if item["stopped_at"]:
             stop = item["stopped_at"]
             show('  stopped at %s, task "%s": %s' % (stop["stage"].replace("_", " "), stop["task"], stop["msg"]),

@@ -217,11 +217,11 @@ def test_a_server_on_localhost_only_is_named_by_verify(pod):
         ok(*pod.provision(tags="server"))
 
 
-def test_the_server_role_without_supervisord_says_to_run_system_deps(pod):
-    rc, out, err = pod.provision({"server_supervisord": "/usr/bin/no-supervisord"}, tags="server")
+def test_the_server_role_without_the_apps_environment_says_to_run_the_app_role(pod):
+    rc, out, err = pod.provision({"server_venv": "/nonexistent/venv"}, tags="server")
     assert rc != 0
     message = failure(out)
-    assert message.startswith("/usr/bin/no-supervisord is missing: run the funaudiochat.runpod.system_deps role first")
+    assert message.startswith("/nonexistent/venv/bin/python is missing: run the funaudiochat.runpod.app role first")
     assert "\n" not in message and changed_tasks(out) == []
 
 
@@ -336,12 +336,12 @@ def test_after_stop_and_resume_a_rerun_restores_the_server_without_downloads_or_
     result = run_module("pod", {"id": pod.id, "state": "stopped"}, env=pod.env)
     assert result["changed"], result
     pod.refresh()  # resumes the pod: new container, new ports, the volume kept
-    assert pod.sh("command -v supervisord").returncode != 0  # the container disk is new
+    assert pod.sh("command -v haproxy").returncode != 0  # the container disk is new
     pod.hub("DELETE", "stats")
     rc, out, err = pod.provision({"server_extra_args": ["--sample-rate", "24000"]})
     ok(rc, out, err)
     names = changed_tasks(out)
-    assert "Install the app's system packages" in names  # supervisor among them: the container disk is new
+    assert "Install the app's system packages" in names  # haproxy among them: the container disk is new
     assert not [name for name in names if "torch" in name.lower() or "requirements" in name.lower()], names
     assert pod.hub("GET", "stats")["bytes_sent"] == 0
     assert pod.sh("%s/bin/funaudiochat-ready" % HOME).stdout.strip() == "ready"

@@ -1,0 +1,98 @@
+"""A pod that looks after itself: it serves again after a stop/resume or a restart with no Ansible run
+and no login, and it stops itself when nobody talks to it.
+
+What an operator relies on after `deploy.yml -e idle_stop_minutes=1`: RunPod wipes the container disk
+at every stop, yet the pod's start command runs the boot script on the volume, which brings supervisord,
+the servers and the front door back (reinstalling HAProxy); the idle-stop watcher stops the pod through
+RunPod's API with the pod's own key a minute after the last conversation; and that key cannot touch
+another pod. The spoken question is asked from this machine over the pod's new public port each time.
+"""
+
+import json
+import os
+import subprocess
+import time
+import urllib.request
+
+from tests.helpers import answered_by_itself, made_pods, run_playbook
+from tests.sandbox import podman
+from tests.sandbox.runpod_api.podman_backend import container_name
+
+POD = "fac-heal"
+
+
+def sdk(stack):
+    import runpod  # pylint: disable=import-outside-toplevel
+    os.environ.update(stack.env())
+    runpod.api_key = os.environ["RUNPOD_API_KEY"]
+    return runpod
+
+
+def on_pod(pod_id, command):
+    """A command in the pod's container, through podman (not SSH: no login is made)."""
+    return podman.run("exec", container_name(pod_id), "bash", "-c", command, check=False).strip()
+
+
+def logins(pod_id):
+    return int(on_pod(pod_id, "grep -c 'Accepted publickey' /var/log/sshd.log || true") or 0)
+
+
+def test_a_pod_serves_again_by_itself_and_stops_itself_when_idle(sandbox_stack, tmp_path):
+    env = sandbox_stack.env()
+    report = tmp_path / "report.json"
+    env["FUNAUDIOCHAT_S2S_REPORT"] = str(report)
+    rc, out, err = run_playbook("playbooks/deploy.yml", env=env, extra_vars=sandbox_stack.deploy_vars(
+        pod_name=POD, gpu="A40", volume_gb=20, idle_stop_minutes=1))
+    assert rc == 0, err[-3000:]
+    runpod = sdk(sandbox_stack)
+    pod = made_pods(out)[POD]
+    pod_id = pod["id"]
+    try:
+        # The report says the pod stops itself, and what a day left running would cost.
+        written = json.loads(report.read_text())[POD]
+        assert written["idle_stop"] == {"minutes": 1, "max_hours": 0.0}
+        assert written["cost_per_day_usd"] == round(pod["cost_per_hr"] * 24, 2)
+        assert ("idle stop: the pod stops itself after 1 min without a conversation (a resume serves again by "
+                "itself); left running: %.2f USD a day" % written["cost_per_day_usd"]) in out["report_text"]
+        assert pod["pod"]["start_command"].endswith("exec /start.sh'")
+
+        # Stopped and resumed through RunPod's API, as from the console: the container disk is new.
+        runpod.stop_pod(pod_id)
+        runpod.resume_pod(pod_id, 1)
+        seconds = answered_by_itself(runpod, pod_id)
+        assert logins(pod_id) == 0, "the server came back with no SSH login"
+        assert on_pod(pod_id, "command -v haproxy") == "/usr/sbin/haproxy", "the boot script reinstalled HAProxy"
+        assert "supervisord started" in on_pod(pod_id, "tail -n 1 /workspace/funaudiochat/logs/boot.log")
+        print("resume -> spoken answer by itself: %.1f s" % seconds)
+
+        # The container restarted in place (a host restart): the same way back.
+        before = logins(pod_id)
+        podman.run("restart", "-t", "2", container_name(pod_id))
+        answered_by_itself(runpod, pod_id)
+        assert logins(pod_id) == before
+
+        # The pod's own key, through runpodctl in the pod: not for another pod.
+        refused = subprocess.run(["podman", "exec", container_name(pod_id), "runpodctl", "pod", "stop", "otherpod12345"],
+                                 capture_output=True, text=True, check=False, timeout=60, env=podman.environment(None))
+        assert refused.returncode != 0 and "may only act on pod %s" % pod_id in refused.stderr
+
+        # Idle: a minute after the last conversation (answered_by_itself's), the pod stops itself.
+        deadline = time.monotonic() + 150
+        while runpod.get_pod(pod_id)["desiredStatus"] == "RUNNING":
+            assert time.monotonic() < deadline, "the idle pod did not stop itself"
+            time.sleep(3)
+        stopped = runpod.get_pod(pod_id)
+        assert stopped["desiredStatus"] == "EXITED" and stopped["runtime"] is None
+
+        # Resumed, it serves again by itself, and its log says why it stopped.
+        runpod.resume_pod(pod_id, 1)
+        answered_by_itself(runpod, pod_id)
+        log = on_pod(pod_id, "cat /workspace/funaudiochat/logs/idle-stop.log")
+        assert "no session for 1 min: stopping pod %s through RunPod's API" % pod_id in log
+        # The stop came from the pod itself, with its own key (the container is gone before it can log more).
+        with urllib.request.urlopen(sandbox_stack.info()["api"]["url"] + "/_sandbox/requests", timeout=30) as answer:
+            requests = json.load(answer)["requests"]
+        from_pod = [(entry["operations"], entry["status"]) for entry in requests if entry.get("caller") == "pod " + pod_id]
+        assert from_pod == [(["podStop"], 403), (["podStop"], 200)]  # runpodctl on another pod refused; then its own
+    finally:
+        runpod.terminate_pod(pod_id)
