@@ -8,9 +8,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 from ansible_collections.funaudiochat.runpod.plugins.module_utils._table import money, render
 
-COLUMNS = ("POD", "ID", "STATUS", "GPU", "USD/H", "SSH", "WEBSOCKET", "SERVER", "FRONT DOOR")
+COLUMNS = ("POD", "ID", "STATUS", "GPU", "USD/H", "USD SINCE START", "SSH", "WEBSOCKET", "SERVER", "IDLE", "STOPS AT",
+           "FRONT DOOR")
 
 
 def _server(pod, probes, port):
@@ -22,6 +25,29 @@ def _server(pod, probes, port):
     if probe.get("handshake_seconds") is not None and not probe.get("failed"):
         return "up"
     return "down: %s" % (probe.get("msg") or "no handshake").split(";")[0][:60]
+
+
+def _minutes(seconds):
+    seconds = max(0, int(seconds))
+    return "%d min" % (seconds // 60) if seconds < 6000 else "%.1f h" % (seconds / 3600.0)
+
+
+def _idle(pod, states, now):
+    """IDLE and STOPS AT from the pod's idle-stop watcher (its state file, read over SSH by status.yml)."""
+    if pod.get("status") != "RUNNING":
+        return "-", "-"
+    state = states.get(pod.get("id"))
+    if isinstance(state, dict) and state.get("unreachable"):
+        return "-", "unreachable over SSH"
+    if not isinstance(state, dict) or "updated_at" not in state:
+        return "-", "not set up" if isinstance(state, dict) else "-"
+    idle = "in use" if state.get("sessions") else _minutes(now - float(state.get("last_session_at") or now))
+    if state.get("last_error"):
+        return idle, "stop failed: %s" % str(state["last_error"])[:60]
+    if not state.get("stops_at"):
+        return idle, "never (idle stop off)"
+    stops_at = float(state["stops_at"])
+    return idle, "%s (in %s)" % (time.strftime("%H:%M UTC", time.gmtime(stops_at)), _minutes(stops_at - now))
 
 
 def front_door_pods(pods, front_door_port=8010):
@@ -42,9 +68,11 @@ def _front_door(pod, doors, ip, ports, door):
     return "ws://%s:%s/api/chat" % (ip, ports[door]) if ip and door in ports else "-"
 
 
-def pod_table(pods, probes=None, server_port=8002, front_door_port=8010):
-    """Lines of a table: a header, then one row per pod (name, id, status, GPU, cost, SSH, URL, server, front door)."""
+def pod_table(pods, probes=None, server_port=8002, front_door_port=8010, idle=None, now=None):
+    """Lines of a table: a header, then one row per pod (name, id, status, GPU, cost, SSH, URL, server, idle stop,
+    front door). ``idle`` maps pod ids to their idle-stop watcher's state."""
     port, door = str(server_port), str(front_door_port)
+    now = time.time() if now is None else float(now)
     results = probes.get("results", []) if isinstance(probes, dict) else probes or []
     by_id = dict((result["item"]["id"], result) for result in results
                  if (result.get("item") or {}).get("id") and not result.get("skipped"))
@@ -55,13 +83,16 @@ def pod_table(pods, probes=None, server_port=8002, front_door_port=8010):
         ip = pod.get("public_ip")
         gpu = "%s x%s" % (pod.get("gpu"), pod.get("gpu_count")) if (pod.get("gpu_count") or 1) > 1 else pod.get("gpu")
         cost = pod.get("cost_per_hr")
+        running = pod.get("status") == "RUNNING" and cost is not None
         rows.append((
             pod.get("name") or "-", pod.get("id") or "-", pod.get("status") or "-", gpu or "-",
             money(cost),
+            money(float(cost) * float(pod.get("uptime_seconds") or 0) / 3600.0) if running else "-",
             "root@%s -p %s" % (pod["ssh_host"], pod["ssh_port"]) if pod.get("ssh_host") else "-",
             "ws://%s:%s/api/chat" % (ip, ports[port]) if ip and port in ports else "-",
-            _server(pod, by_id, port),
-            _front_door(pod, doors, ip, ports, door)))
+            _server(pod, by_id, port))
+            + _idle(pod, idle or {}, now)
+            + (_front_door(pod, doors, ip, ports, door),))
     return render(rows)
 
 

@@ -1,5 +1,7 @@
 """The pod_table filter: status.yml's table, with each pod's server and front door URLs."""
 
+import time
+
 from ansible_collections.funaudiochat.runpod.plugins.filter.pod_table import front_door_pods, pod_table
 
 POD = {"name": "fac-1", "id": "abc123", "status": "RUNNING", "gpu": "A40", "gpu_count": 1, "cost_per_hr": 0.44,
@@ -10,7 +12,8 @@ POD = {"name": "fac-1", "id": "abc123", "status": "RUNNING", "gpu": "A40", "gpu_
 def test_a_row_shows_the_server_and_the_front_door_urls():
     probes = {"results": [{"item": {"id": "abc123"}, "handshake_seconds": 0.01}]}
     header, row = pod_table([POD], probes)
-    assert header.split() == ["POD", "ID", "STATUS", "GPU", "USD/H", "SSH", "WEBSOCKET", "SERVER", "FRONT", "DOOR"]
+    assert header.split() == ["POD", "ID", "STATUS", "GPU", "USD/H", "USD", "SINCE", "START", "SSH", "WEBSOCKET",
+                              "SERVER", "IDLE", "STOPS", "AT", "FRONT", "DOOR"]
     assert "ws://203.0.113.10:40123/api/chat" in row and " up " in row
     assert row.rstrip().endswith("ws://203.0.113.10:40124/api/chat")
 
@@ -31,3 +34,44 @@ def test_a_fleets_front_door_is_on_its_first_running_pod_and_the_others_point_to
     assert rows["fac-1"].endswith("ws://203.0.113.10:40124/api/chat")
     assert rows["fac-2"].endswith("via fac-1")
     assert rows["demo"].endswith("ws://203.0.113.10:40142/api/chat")
+
+
+NOW = 1796320000.0
+
+
+def cells(row, header):
+    """A row's cells by column, cut where the header's columns start."""
+    names = ("POD", "ID ", "STATUS", "GPU", "USD/H", "USD SINCE START", "SSH", "WEBSOCKET", "SERVER", "IDLE",
+             "STOPS AT", "FRONT DOOR")
+    starts = [header.index(name) for name in names]
+    ends = starts[1:] + [len(row)]
+    return [row[start:end].strip() for start, end in zip(starts, ends)]
+
+
+def table(pod, state):
+    header, row = pod_table([pod], None, 8002, 8010, {pod["id"]: state} if state is not None else None, NOW)
+    return dict(zip(("pod", "id", "status", "gpu", "usd_h", "usd_since", "ssh", "ws", "server", "idle", "stops",
+                     "door"), cells(row, header)))
+
+
+def test_the_cost_since_the_pod_started_and_its_idle_stop():
+    pod = dict(POD, uptime_seconds=5400)
+    row = table(pod, {"updated_at": NOW - 10, "last_session_at": NOW - 720, "sessions": 0,
+                      "stops_at": NOW + 2880, "last_error": None})
+    assert row["usd_h"] == "0.44" and row["usd_since"] == "0.66"  # 1.5 h at 0.44 USD/h
+    stops_at = time.strftime("%H:%M UTC", time.gmtime(NOW + 2880))
+    assert row["idle"] == "12 min" and row["stops"] == "%s (in 48 min)" % stops_at
+
+
+def test_a_pod_in_use_one_that_cannot_stop_itself_and_one_without_a_watcher():
+    busy = table(POD, {"updated_at": NOW, "last_session_at": NOW, "sessions": 1, "stops_at": NOW + 3600})
+    assert busy["idle"] == "in use"
+    off = table(POD, {"updated_at": NOW, "last_session_at": NOW - 60, "sessions": 0, "stops_at": None})
+    assert off["stops"] == "never (idle stop off)"
+    failing = table(POD, {"updated_at": NOW, "last_session_at": NOW - 4000, "sessions": 0, "stops_at": NOW - 400,
+                          "last_error": "GraphQL podStop: HTTP 403 Forbidden"})
+    assert failing["stops"] == "stop failed: GraphQL podStop: HTTP 403 Forbidden"
+    assert table(POD, {})["stops"] == "not set up"
+    assert table(POD, {"unreachable": True})["stops"] == "unreachable over SSH"
+    stopped = table(dict(POD, status="EXITED"), {"updated_at": NOW})
+    assert stopped["usd_since"] == stopped["idle"] == stopped["stops"] == "-"
