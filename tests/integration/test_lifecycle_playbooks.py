@@ -97,12 +97,15 @@ def test_status_is_one_table(deployed):
     rc, out, err = run_playbook("playbooks/status.yml", {})
     assert rc == 0, err
     lines = dict(task_results(out))["Show the pods"]["msg"].splitlines()
-    assert lines[0].split() == ["POD", "ID", "STATUS", "GPU", "USD/H", "SSH", "WEBSOCKET", "SERVER", "FRONT", "DOOR"]
+    assert lines[0].split() == ["POD", "ID", "STATUS", "GPU", "USD/H", "USD", "SINCE", "START", "SSH", "WEBSOCKET",
+                                "SERVER", "IDLE", "STOPS", "AT", "FRONT", "DOOR"]
     row = lines[1]
     assert row.startswith("fac-it  ") and pod["id"] in row and " RUNNING " in row and " A40 " in row
     assert "%.2f" % pod["cost_per_hr"] in row and "root@%s -p %s" % (pod["ssh_host"], pod["ssh_port"]) in row
     # The memory sandbox's pods publish 8002 but run no server: the probe says so.
     assert "ws://%s:%s/api/chat" % (pod["ssh_host"], pod["ports"]["8002"]) in row and "down:" in row
+    # Nor do they let anyone log in, so their idle-stop state cannot be read.
+    assert " unreachable over SSH " in row
     # deploy.yml publishes the front door: its URL, and its HTTPS address through RunPod's proxy.
     assert row.rstrip().endswith("ws://%s:%s/api/chat" % (pod["ssh_host"], pod["ports"]["8010"]))
     https = dict(task_results(out))["Show the front door's HTTPS address of each running pod that has a front door"]
