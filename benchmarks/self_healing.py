@@ -2,7 +2,7 @@
 
 Two sandbox container pods are deployed: one with deploy.yml's default start command (the boot script on
 the volume, then RunPod's /start.sh) and one with ``-e start_command=''`` (the image's own command: the
-path before self-healing). Each is stopped and resumed through RunPod's API, then timed until the shipped
+path before self-healing). Each is stopped and resumed (the pod module, as resume.yml does), then timed until the shipped
 spoken question is answered over its new public port:
 
 * self-healing: nothing is run; the question is asked every half second until it is answered;
@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import time
 
-from tests.helpers import answered_by_itself
+from tests.helpers import answered_by_itself, run_module
 from tests.sandbox import podman
 from tests.sandbox.control import REPO_ROOT
 from tests.sandbox.runpod_api.podman_backend import container_name
@@ -53,8 +53,11 @@ def _measure(stack, env, tmp):
         ids[name] = [pod for pod in runpod.get_pods() if pod["name"] == name][0]["id"]
 
     def resume(name):
-        runpod.stop_pod(ids[name])
-        runpod.resume_pod(ids[name], 1)
+        # Through the pod module, as resume.yml does: it forgets the pod's old host key for reprovision.yml.
+        for state in ("stopped", "running"):
+            result = run_module("pod", {"id": ids[name], "state": state, "wait": False}, env=env)
+            if result.get("failed"):
+                raise RuntimeError(result.get("msg"))
         return time.perf_counter()
 
     resume(HEALING)
