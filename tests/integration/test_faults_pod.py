@@ -24,6 +24,9 @@ from tests.sandbox.stack import POD_HOST
 
 NAME = "fac-faults"
 
+# About 16 minutes of pod time (8 on make test's two workers): make test-full runs it, make test leaves it out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module", autouse=True)
 def terminated_at_the_end(sandbox_stack):
