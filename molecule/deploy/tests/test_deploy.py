@@ -8,10 +8,18 @@ from websockets.sync.client import connect
 HOME = "/workspace/funaudiochat"
 
 
-def test_supervisor_runs_the_server_and_the_pruner(host):
+def test_supervisor_runs_the_server_the_pruner_and_the_idle_stop_watcher(host):
     status = host.check_output("supervisorctl status")
     assert "funaudiochat                     RUNNING" in status or "funaudiochat RUNNING" in " ".join(status.split())
-    assert "funaudiochat-prune-output" in status and status.count("RUNNING") == 2
+    assert "funaudiochat-prune-output" in status and "funaudiochat-idle-stop" in status
+    assert status.count("RUNNING") == 3
+
+
+def test_supervisord_and_its_configuration_live_on_the_volume(host):
+    # The container disk is wiped at a stop: what the pod's boot script starts again must be on the volume.
+    assert host.process.get(comm="supervisord").args.split()[1:] == [
+        HOME + "/venv/bin/supervisord", "-c", HOME + "/supervisor/supervisord.conf"]
+    assert host.file(HOME + "/bin/funaudiochat-boot").mode == 0o755
 
 
 def test_the_readiness_line_is_in_the_servers_log(host):
