@@ -36,7 +36,9 @@ def test_the_apps_python_is_not_ansibles_and_has_torch(podman_sandbox):
     wait_for_ssh(PUBLIC_IP, port, podman_sandbox.ssh_key)
 
     def run(command):
-        return ssh(PUBLIC_IP, port, podman_sandbox.ssh_key, command)
+        # A first import of torch reads its ~1 GB of libraries from a new container layer: on a busy 2-core CI
+        # machine that once took over 60 s.
+        return ssh(PUBLIC_IP, port, podman_sandbox.ssh_key, command, timeout=300)
     assert run("command -v python").stdout.strip() == "/usr/local/bin/python"
     prefixes = run("python -c 'import sys; print(sys.prefix)'; /usr/bin/python3 -c 'import sys; print(sys.prefix)'")
     app_prefix, ansible_prefix = prefixes.stdout.split()
