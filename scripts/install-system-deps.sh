@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages the sandbox and the test tools need, when missing:
 # podman + runc (sandbox pods), debootstrap (pod image), openssh-client (SSH to
-# pods), shellcheck (ansible-test sanity), git and make. Needs root (or sudo).
+# pods), shellcheck (ansible-test sanity), git and make, Chromium and its
+# WebDriver (the web page's browser test). Needs root (or sudo).
 set -euo pipefail
 
 declare -A package_of=(
   [podman]=podman [runc]=runc [debootstrap]=debootstrap [ssh]=openssh-client
   [ssh-keygen]=openssh-client [shellcheck]=shellcheck [git]=git [make]=make
+  [chromium]=chromium [chromedriver]=chromium-driver
 )
 need=()
 for tool in "${!package_of[@]}"; do

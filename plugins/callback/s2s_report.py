@@ -44,7 +44,8 @@ options:
         C(servers) (each checked server's C(url), C(passed) and C(failures)), C(front_door) (its C(url), its
         C(https_url) through RunPod's proxy, C(sessions) held at once, how many C(answered), C(passed),
         C(failures)), C(idle_stop) (the pod's idle-stop C(minutes) and C(max_hours), 0 when off; null when the server
-        role did not run), C(cost_per_day_usd) (the pod left running for a day) and the first server's check fields
+        role did not run), C(cost_per_day_usd) (the pod left running for a day), C(web_page) (the front door's web
+        page, with C(url) through RunPod's HTTPS proxy, the one to open, and C(tcp_url); null without it) and the first server's check fields
         such as C(transcript), C(first_audio_seconds) and C(failures)).
     type: path
     env:
@@ -164,7 +165,7 @@ class CallbackModule(CallbackBase):
     def _entry(self, name):
         if name not in self.hosts:
             self.hosts[name] = {"pod": {"name": name}, "stages": {}, "check": None, "servers": [], "front_door": None,
-                                "front_door_https_url": None, "idle_stop": None,
+                                "front_door_https_url": None, "idle_stop": None, "web_page": None,
                                 "stopped_at": None}
         return self.hosts[name]
 
@@ -207,6 +208,9 @@ class CallbackModule(CallbackBase):
         https = facts.get("verify_front_door_https_url")
         if https:  # the verify role's address of the front door through RunPod's HTTPS proxy
             entry["front_door_https_url"] = _plain(https)
+        if facts.get("verify_web_page_tcp_url"):  # the verify role fetched the front door's web page
+            entry["web_page"] = {"url": _plain(facts.get("verify_web_page_url")) or None,
+                                 "tcp_url": _plain(facts["verify_web_page_tcp_url"])}
         if facts.get("server_idle_stop"):  # the server role's idle-stop watcher setting
             setting = facts["server_idle_stop"]
             entry["idle_stop"] = {"minutes": int(setting.get("minutes") or 0),
@@ -313,6 +317,7 @@ class CallbackModule(CallbackBase):
             item["servers"] = entry["servers"]
             item["front_door"] = entry["front_door"]
             item["idle_stop"] = entry["idle_stop"]
+            item["web_page"] = entry["web_page"]
             item["cost_per_day_usd"] = None if cost is None else round(float(cost) * 24, 2)
             report[host] = item
         return report
@@ -423,3 +428,6 @@ class CallbackModule(CallbackBase):
                 show("  front door over HTTPS: %s" % door["https_url"])
             for failure in door["failures"]:
                 show("  failed: front door: %s" % failure, color="red")
+        page = item.get("web_page")
+        if page:  # browsers give the microphone to HTTPS pages only: the proxy's address is the one to open
+            show("  talk in a browser: %s (allow the microphone)" % (page["url"] or page["tcp_url"]), color="green")

@@ -136,9 +136,10 @@ def test_a_fleet_is_made_at_once_and_its_front_door_serves_every_pods_server(fle
     rows = dict((line.split()[0], line.rstrip()) for line in dict(task_results(status))["Show the pods"]["msg"].splitlines())
     assert rows["fleet-1"].endswith(door["url"])
     assert rows["fleet-2"].endswith("via fleet-1") and rows["fleet-3"].endswith("via fleet-1")
-    https = dict(task_results(status))["Show the front door's HTTPS address of each running pod that has a front door"]
+    https = dict(task_results(status))["Show the front door's HTTPS addresses of each running pod that has a front door"]
     assert [item["msg"] for item in https["results"]] == [
-        "fleet-1: wss://%s-8000.proxy.runpod.net/api/chat" % pods["fleet-1"]["id"]]
+        "fleet-1: talk in a browser: https://{0}-8000.proxy.runpod.net/; wss://{0}-8000.proxy.runpod.net/api/chat".format(
+            pods["fleet-1"]["id"])]
 
 
 def test_the_inventory_plugin_groups_the_fleet_and_leaves_other_pods_out(fleet, tmp_path):

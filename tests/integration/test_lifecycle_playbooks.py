@@ -106,9 +106,10 @@ def test_status_is_one_table(deployed):
     assert "ws://%s:%s/api/chat" % (pod["ssh_host"], pod["ports"]["8002"]) in row and "down:" in row
     # Nor do they let anyone log in, so their idle-stop state cannot be read.
     assert " unreachable over SSH " in row
-    # deploy.yml publishes the front door: its URL, and its HTTPS address through RunPod's proxy.
+    # deploy.yml publishes the front door: its URL, and its HTTPS address through RunPod's proxy (no web page:
+    # nothing answers on the memory sandbox's pods).
     assert row.rstrip().endswith("ws://%s:%s/api/chat" % (pod["ssh_host"], pod["ports"]["8010"]))
-    https = dict(task_results(out))["Show the front door's HTTPS address of each running pod that has a front door"]
+    https = dict(task_results(out))["Show the front door's HTTPS addresses of each running pod that has a front door"]
     assert [item["msg"] for item in https["results"]] == ["fac-it: wss://%s-8000.proxy.runpod.net/api/chat" % pod["id"]]
 
 

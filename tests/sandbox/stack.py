@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -29,9 +30,10 @@ from . import podman
 from .control import REPO_ROOT
 from .pod_image import ensure_images
 from .pod_image.build import torch_wheel
+from .runpod_api.podman_backend import POD_CA_BUNDLE
 
 DEFAULT_STATE_DIR = os.path.join(REPO_ROOT, "tests", "sandbox", "state")
-SERVICES = ("api", "hub", "repo", "wheels")
+SERVICES = ("api", "hub", "repo", "wheels", "proxy")
 POD_HOST = "host.containers.internal"  # the host, as seen from a sandbox pod
 # A hub with a profile (``real``: ~19 GB) hashes its files once before it answers; later starts read the cache.
 PROFILE_HASH_SECONDS = 600
@@ -82,6 +84,9 @@ class SandboxStack:
             "SANDBOX_POD_APP_REPO": repo_url.replace("127.0.0.1", POD_HOST, 1),
             # The roles' variables that point pods at the sandbox (ansible-playbook -e @file).
             "SANDBOX_ROLE_VARS": self.role_vars_file,
+            # RunPod's HTTPS proxy: https://<pod id>-<port>.proxy.runpod.net is served here (a browser maps the
+            # name with --host-resolver-rules).
+            "SANDBOX_HTTPS_PROXY": info["proxy"]["url"],
             "ANSIBLE_PRIVATE_KEY_FILE": self.ssh_key,
             # The collection's own host-key policy (module_utils/_ssh.py), with
             # the sandbox pods' keys in the sandbox's known_hosts, not ~/.ssh.
@@ -128,6 +133,10 @@ class SandboxStack:
             info["torch_version"] = torch_version
             wheels_cmd = ["-m", "tests.sandbox.static_http", "--dir", wheel_dir, "--host", "0.0.0.0", "--port", "0"]
             info["wheels"] = self._spawn("wheels", wheels_cmd + link_args, "SANDBOX_WHEELS", timeout)
+            # RunPod's HTTPS proxy (https://<pod id>-<port>.proxy.runpod.net) for ports declared <port>/http.
+            info["proxy"] = self._spawn("proxy", ["-m", "tests.sandbox.https_proxy", "--api", info["api"]["url"],
+                                                  "--cert-dir", os.path.join(self.state_dir, "proxy")],
+                                        "SANDBOX_PROXY", timeout)
         finally:
             self._write_info(info)
         return info
@@ -172,6 +181,10 @@ class SandboxStack:
             "torch_find_links": pod_url("wheels"),
             "torch_extra_pip_args": ["--trusted-host", POD_HOST],  # pip refuses plain-HTTP find-links otherwise
             "torch_require_gpu": False,
+            # The pods reach npm's registry through this machine's TLS-inspecting proxy, whose CA is in the
+            # system bundle that pip and requests are pointed at too (podman_backend); Node.js trusts only its
+            # own CAs unless told.
+            "front_door_npm_cafile": POD_CA_BUNDLE,
         }
 
     def _write_role_vars(self, info):
@@ -231,7 +244,9 @@ def _healthy(service):
         return False
     try:
         origin = urllib.parse.urlsplit(service["url"])._replace(path="").geturl()
-        with urllib.request.urlopen(origin + "/_sandbox/health", timeout=5) as response:
+        # The HTTPS proxy's certificate is its own, self-signed (tests.sandbox.https_proxy).
+        context = ssl._create_unverified_context() if origin.startswith("https:") else None  # pylint: disable=protected-access
+        with urllib.request.urlopen(origin + "/_sandbox/health", timeout=5, context=context) as response:
             return response.status == 200
     except (OSError, urllib.error.URLError):
         return False

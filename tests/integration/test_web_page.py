@@ -1,0 +1,92 @@
+"""Talk to it in a browser: deploy.yml builds the app's web client on the pod (Node.js from PyPI, npm ci against
+the client's lock file, npm run build) and the front door serves it next to the websocket route.
+
+What a person who was sent the link relies on: the report names one https:// link; opened in a real browser
+(headless Chromium) through RunPod's HTTPS proxy (the sandbox's), the page is a secure context, so the
+microphone is given; clicking 开始连接, Connect and Pause after speaking sends the spoken question as Opus, and
+the reply comes back as audio the page decodes, with its text. The same page works over the front door's plain
+TCP port. A build that cannot happen fails the run in one line, and the next run builds it.
+"""
+
+import json
+import os
+import re
+
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _probe, _s2s
+
+from tests import web_browser
+from tests.helpers import REPO_ROOT, made_pods, run_playbook, ssh, task_results
+
+HOME = "/workspace/funaudiochat"
+NAME = "fac-web"
+SCREENSHOT = os.path.join(REPO_ROOT, "tests", "output", "web-page.png")
+
+
+def deploy(stack, tmp_path, tags=None, **extra):
+    env = stack.env()
+    report = tmp_path / "report.json"
+    env["FUNAUDIOCHAT_S2S_REPORT"] = str(report)
+    rc, out, err = run_playbook("playbooks/deploy.yml", env=env, tags=tags,
+                                extra_vars=stack.deploy_vars(pod_name=NAME, gpu="A40", volume_gb=20, **extra))
+    return rc, out, err, (json.loads(report.read_text()).get(NAME) if report.exists() else None)
+
+
+def test_the_report_links_a_page_that_talks_in_a_real_browser(sandbox_stack, tmp_path):
+    stack = sandbox_stack
+    rc, out, err, written = deploy(stack, tmp_path)
+    assert rc == 0, err[-3000:]
+    pod = made_pods(out)[NAME]
+    https = "https://%s-8000.proxy.runpod.net/" % pod["id"]
+    plain = "http://%s:%s/" % (pod["ssh_host"], pod["ports"]["8010"])
+    assert written["web_page"] == {"url": https, "tcp_url": plain}
+    assert "  talk in a browser: %s (allow the microphone)" % https in out["report_text"]
+
+    def on_pod(command):
+        proc = ssh(pod["ssh_host"], pod["ssh_port"], stack.ssh_key, command)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    # Built on the pod from the checkout's client, kept on the volume by its commit, served by its own program.
+    build = on_pod("readlink %s/front-door/web/current" % HOME).strip()
+    assert re.match(r"^%s/front-door/web/[0-9a-f]{12}-node22\.20\.0$" % HOME, build), build
+    assert on_pod("ls %s/assets" % build).split() == [
+        "app.js", "decoderWorker.min.js", "decoderWorker.min.wasm", "encoderWorker.min.js", "recorder.min.js"]
+    assert "funaudiochat-web" in on_pod("supervisorctl status funaudiochat-web") and \
+        "RUNNING" in on_pod("supervisorctl status funaudiochat-web")
+
+    # The link, as a person opens it: RunPod's HTTPS proxy, a secure context, the microphone given.
+    wav = web_browser.probe_wav(tmp_path / "question.wav")
+    seen = web_browser.talk(https, wav, proxy=stack.env()["SANDBOX_HTTPS_PROXY"], screenshot=SCREENSHOT)
+    assert seen["secure"] is True and seen["title"] == "S2S-Demo", seen
+    assert "Paris" in seen["text"] and seen["error"] == "", seen
+    assert seen["reply_seconds"] >= 1.0, seen  # decoded reply audio, not just pages
+    assert seen["mic_seconds"] >= 2.0, seen
+    # The same page over the front door's plain TCP port (a browser told to trust that origin), and its
+    # websocket route from any client.
+    again = web_browser.talk(plain, wav, insecure_origin=plain.rstrip("/"))
+    assert "Paris" in again["text"] and again["reply_seconds"] >= 1.0, again
+    spoken = _s2s.converse(plain.replace("http://", "ws://") + "api/simplex", _s2s.decode_opus(_probe.ogg_opus()),
+                           expect=["Paris"], idle_seconds=1.0)
+    assert spoken["failures"] == [], spoken
+    # Each browser session reached a server through the front door (HAProxy logs the page's /api/simplex, which
+    # it logs once the session ends, upgraded to a websocket: 101), and the server heard the browser's Opus as
+    # seconds of audio.
+    door_log = on_pod("cat %s/logs/front-door.log" % HOME)
+    assert len(re.findall(r'servers/\S+ .* 101 .*"GET /api/simplex\?text_temperature=', door_log)) == 2, door_log[-2000:]
+    heard = [float(value) for value in re.findall(r"start inference of \(([0-9.]+)s audio\)",
+                                                  on_pod("cat %s/logs/server.log" % HOME))]
+    assert len(heard) >= 3 and min(heard) >= 1.0, heard
+
+    # No build without npm's registry (and no npm cache: a new container disk): one line that says what to do;
+    # the next run builds it again.
+    on_pod("rm -rf %s/front-door/web /root/.npm" % HOME)
+    rc, out, err, _report = deploy(stack, tmp_path, tags="pod,front_door", front_door_npm_registry="http://127.0.0.1:9/")
+    assert rc != 0
+    failed = [result["msg"] for name, result in task_results(out, NAME) if result.get("failed")][-1:]  # past rescues
+    assert len(failed) == 1 and failed[0].startswith("The web page could not be built from %s/app/web_demo/client: "
+                                                     % HOME), failed
+    assert "ECONNREFUSED 127.0.0.1:9" in failed[0] and "set front_door_web: false" in failed[0], failed
+    assert "\n" not in failed[0].strip(), failed
+    rc, out, err, _report = deploy(stack, tmp_path, tags="pod,front_door")
+    assert rc == 0, err[-3000:]
+    assert on_pod("readlink %s/front-door/web/current" % HOME).strip() == build
