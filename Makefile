@@ -11,7 +11,7 @@ LINK := .collections/ansible_collections/funaudiochat/runpod
 # each other). xdist_group marks do not group with pytest 9 and xdist 3.8 (the
 # node id suffix they rely on is lost), so files are the unit.
 PYTEST_ARGS ?= -n 2 --dist loadfile
-# make test leaves out the suites marked slow (tests/integration/test_fleet.py, test_faults_pod.py); make
+# make test leaves out the tests marked slow (test_fleet.py, test_faults_pod.py, two of test_roles.py); make
 # test-full runs them too.
 PYTEST_MARKERS ?= not slow
 

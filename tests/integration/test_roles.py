@@ -207,6 +207,7 @@ def test_the_servers_and_their_tts_gpu_follow_the_gpus(pod):
     assert "funaudiochat-2" not in pod.sh("supervisorctl status").stdout  # the second server is gone
 
 
+@pytest.mark.slow  # a fault case (make test-full): 75 s of make test's budget
 def test_a_server_on_localhost_only_is_named_by_verify(pod):
     try:
         rc, out, err = pod.provision({"server_host": "127.0.0.1"}, tags="server,verify")
@@ -225,6 +226,7 @@ def test_the_server_role_without_the_apps_environment_says_to_run_the_app_role(p
     assert "\n" not in message and changed_tasks(out) == []
 
 
+@pytest.mark.slow  # a fault case (make test-full): 140 s of make test's budget
 def test_without_the_ruamel_pin_the_server_never_gets_ready_and_the_error_shows_the_log(pod):
     assert pod.sh("%s/venv/bin/python -m pip install -q 'ruamel.yaml>=0.18'" % HOME, timeout=300).returncode == 0
     # A new argument restarts the server, which now breaks loading CosyVoice's config.
