@@ -110,8 +110,8 @@ def test_a_pod_runs_one_server_per_28_gb_and_each_holds_a_conversation(sandbox_s
         assert [(s["program"], s["port"], s["cuda_visible_devices"]) for s in servers] == [
             ("funaudiochat", 8002, "0"), ("funaudiochat-2", 8003, "0")]
         status = on_pod("supervisorctl status")
-        # Two servers, the output pruner, the idle-stop watcher and the front door.
-        assert status.count("RUNNING") == 5, status
+        # Two servers, the output pruner, the idle-stop watcher, the front door and its web page's file server.
+        assert status.count("RUNNING") == 6, status
         for server in servers:
             environ = on_pod("tr '\\0' '\\n' < /proc/$(supervisorctl pid %s)/environ" % server["program"])
             assert "CUDA_VISIBLE_DEVICES=0" in environ.split("\n")

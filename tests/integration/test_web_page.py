@@ -31,10 +31,17 @@ def deploy(stack, tmp_path, tags=None, **extra):
     return rc, out, err, (json.loads(report.read_text()).get(NAME) if report.exists() else None)
 
 
+def problems(out, err):
+    """What failed or was unreachable in a run, for an assertion's message."""
+    found = [(host, name, result.get("msg")) for host in ("localhost", NAME) for name, result in task_results(out, host)
+             if result.get("failed") or result.get("unreachable")]
+    return "%s\n%s" % (found, err[-3000:])
+
+
 def test_the_report_links_a_page_that_talks_in_a_real_browser(sandbox_stack, tmp_path):
     stack = sandbox_stack
     rc, out, err, written = deploy(stack, tmp_path)
-    assert rc == 0, err[-3000:]
+    assert rc == 0, problems(out, err)
     pod = made_pods(out)[NAME]
     https = "https://%s-8000.proxy.runpod.net/" % pod["id"]
     plain = "http://%s:%s/" % (pod["ssh_host"], pod["ports"]["8010"])
@@ -49,8 +56,10 @@ def test_the_report_links_a_page_that_talks_in_a_real_browser(sandbox_stack, tmp
     # Built on the pod from the checkout's client, kept on the volume by its commit, served by its own program.
     build = on_pod("readlink %s/front-door/web/current" % HOME).strip()
     assert re.match(r"^%s/front-door/web/[0-9a-f]{12}-node22\.20\.0$" % HOME, build), build
-    assert on_pod("ls %s/assets" % build).split() == [
-        "app.js", "decoderWorker.min.js", "decoderWorker.min.wasm", "encoderWorker.min.js", "recorder.min.js"]
+    # Vite's output: the app and opus-recorder's encoder worker by content hash, the decoder worker beside them.
+    assets = on_pod("ls %s/assets" % build).split()
+    assert [re.sub(r"-[A-Za-z0-9_-]{8}\.js$", "-<hash>.js", name) for name in assets] == [
+        "decoderWorker.min.js", "decoderWorker.min.wasm", "encoderWorker.min-<hash>.js", "index-<hash>.js"], assets
     assert "funaudiochat-web" in on_pod("supervisorctl status funaudiochat-web") and \
         "RUNNING" in on_pod("supervisorctl status funaudiochat-web")
 
@@ -88,5 +97,5 @@ def test_the_report_links_a_page_that_talks_in_a_real_browser(sandbox_stack, tmp
     assert "ECONNREFUSED 127.0.0.1:9" in failed[0] and "set front_door_web: false" in failed[0], failed
     assert "\n" not in failed[0].strip(), failed
     rc, out, err, _report = deploy(stack, tmp_path, tags="pod,front_door")
-    assert rc == 0, err[-3000:]
+    assert rc == 0, problems(out, err)
     assert on_pod("readlink %s/front-door/web/current" % HOME).strip() == build
