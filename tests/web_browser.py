@@ -58,8 +58,9 @@ def _driver(wav, proxy=None, insecure_origin=None):
 
 
 def talk(url, wav, proxy=None, insecure_origin=None, screenshot=None, speak_seconds=4.0, reply_timeout=60):
-    """Open the page, click what a person clicks (开始连接, Connect, then Pause after speaking), wait for the
-    reply; returns what the page shows: secure context, socket state, text, reply and microphone seconds."""
+    """Open the page, click what a person clicks (开始连接, which connects as upstream's page does, then Pause
+    after speaking), wait for the reply; returns what the page shows: secure context, socket state, text, reply
+    and microphone seconds."""
     from selenium.webdriver.common.by import By  # pylint: disable=import-outside-toplevel
     from selenium.webdriver.support.ui import WebDriverWait  # pylint: disable=import-outside-toplevel
     driver, profile = _driver(wav, proxy, insecure_origin)
@@ -69,8 +70,6 @@ def talk(url, wav, proxy=None, insecure_origin=None, screenshot=None, speak_seco
         seen["title"] = driver.title
         seen["secure"] = driver.execute_script("return window.isSecureContext")
         driver.find_element(By.XPATH, "//button[text()='开始连接']").click()
-        WebDriverWait(driver, 15).until(lambda d: d.find_element(By.ID, "connect").is_displayed())
-        driver.find_element(By.ID, "connect").click()
         WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.body.dataset.socket") == "open")
         time.sleep(speak_seconds)  # the fake microphone speaks the question
         driver.find_element(By.ID, "pause").click()

@@ -1,8 +1,9 @@
 // The stand-in client: upstream's Queue and Conversation pages reduced to what a person does with them.
-// "开始连接" asks for the microphone; "Connect" opens the websocket at ${ws|wss}://${location.host}/api/<worker>
+// "开始连接" asks for the microphone and opens the websocket at ${ws|wss}://${location.host}/api/<worker>
 // (worker "simplex" unless ?worker_addr= says otherwise, as upstream's Queue.tsx and Conversation.tsx), sends
 // the microphone as Ogg/Opus pages from opus-recorder with upstream's settings (useUserAudio.ts), plays the
-// reply through opus-recorder's decoder (useServerAudio.ts), shows the text; "Pause" ends the turn.
+// reply through opus-recorder's decoder (useServerAudio.ts), shows the text; "Pause" ends the turn,
+// "Disconnect"/"Connect" close and open the socket.
 import Recorder from "opus-recorder";
 import encoderPath from "opus-recorder/dist/encoderWorker.min.js?url";
 
@@ -141,6 +142,7 @@ $("start").onclick = async () => {
   $("queue").style.display = "none";
   $("conversation").style.display = "block";
   setStatus("closed");
+  connect(); // upstream's Conversation page connects as it opens
 };
 $("connect").onclick = () => { audioContext.resume(); if (socket) disconnect(); else connect(); };
 $("pause").onclick = () => {
