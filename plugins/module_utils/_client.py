@@ -161,6 +161,9 @@ _IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,254}$")
 _ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _CUDA_RE = re.compile(r"^[0-9]{1,2}\.[0-9]{1,2}$")
 _PATH_RE = re.compile(r"^/[A-Za-z0-9._/-]{0,254}$")
+# A CPU instance: <flavour>-<vCPUs>-<GB RAM>, such as cpu3c-2-4 (runpod-python's create_pod docstring; RunPod's
+# flavours cpu3c, cpu3g, cpu3m, cpu5c, ...).
+_CPU_INSTANCE_RE = re.compile(r"^(cpu[0-9][a-z])-([0-9]{1,3})-([0-9]{1,4})$")
 _PORT_RE = re.compile(r"^([0-9]{1,5})(?:/(tcp|http|udp))?$")
 
 
@@ -179,6 +182,7 @@ _HINTS = {
     "image": "use a container image reference such as runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204",
     "environment variable name": "use letters, digits and _ and do not start with a digit",
     "CUDA version": "use a version such as 12.8",
+    "CPU instance id": "use <flavour>-<vCPUs>-<GB RAM> such as cpu3c-2-4 (the funaudiochat.runpod.gpu_info module lists them)",
     "absolute path": "use an absolute path made of letters, digits and . _ / -",
 }
 
@@ -205,6 +209,12 @@ def check_cuda_version(value, option="allowed_cuda_versions"):
 
 def check_path(value, option="volume_mount_path"):
     return _check(_PATH_RE, value, option, "absolute path")
+
+
+def check_cpu_instance(value, option="instance_id"):
+    """``(flavour, vCPUs, GB RAM)`` of a CPU instance id such as ``cpu3c-2-4``."""
+    match = _CPU_INSTANCE_RE.match(_check(_CPU_INSTANCE_RE, value, option, "CPU instance id"))
+    return match.group(1), int(match.group(2)), int(match.group(3))
 
 
 def check_start_command(value, option="start_command"):
@@ -473,6 +483,38 @@ class Client:
                 "machine { podHostId } } }" % (input_type, field))
         return self.query(text, idempotent=False, variables={"input": pod_input})[field]
 
+    def create_cpu_pod(self, name, image, instance_id, ports=None, env=None, container_disk_gb=None,
+                       volume_mount_path=None, template_id=None, network_volume_id=None, data_center_id=None,
+                       docker_args=""):
+        """Deploy one CPU pod (no GPU) on ``instance_id``, such as cpu3c-2-4. Not retried: see ``query``.
+
+        runpod-python's create_pod(instance_id=...) sends deployCpuPod with no gpuTypeId, volumeInGb or
+        supportPublicIp (api/mutations/pods.py); the input type is deployCpuPodInput (graphql-spec.runpod.io).
+        CPU pods are Secure Cloud only. Unlike the SDK, no templateId is added when an image is given.
+        """
+        check_cpu_instance(instance_id)
+        pod_input = {
+            "name": check_name(name, "name"),
+            "imageName": check_image(image, "image") if image else "",
+            "instanceId": str(instance_id),
+            "cloudType": "SECURE",
+            "startSsh": True,
+            "dataCenterId": check_id(data_center_id, "data_center_id") if data_center_id else None,
+            "dockerArgs": str(docker_args or ""),
+        }
+        optional = {
+            "containerDiskInGb": int(container_disk_gb) if container_disk_gb else None,
+            "ports": ",".join(normalize_ports(ports)) if ports else None,
+            "volumeMountPath": check_path(volume_mount_path) if volume_mount_path else None,
+            "env": [{"key": key, "value": value} for key, value in env_list(env)] if env is not None else None,
+            "templateId": check_id(template_id, "template_id") if template_id else None,
+            "networkVolumeId": check_id(network_volume_id, "network_volume_id") if network_volume_id else None,
+        }
+        pod_input.update((key, value) for key, value in optional.items() if value is not None)
+        text = ("mutation createCpuPod($input: deployCpuPodInput!) { deployCpuPod(input: $input) { id imageName env "
+                "machineId machine { podHostId } } }")
+        return self.query(text, idempotent=False, variables={"input": pod_input})["deployCpuPod"]
+
     def stop_pod(self, pod_id):
         text = self.sdk.pod_mutations.generate_pod_stop_mutation(check_id(pod_id, "id"))
         return self.query(text)["podStop"]
@@ -506,6 +548,29 @@ class Client:
         data = self.query("query GpuTypes { gpuTypes { %s } }"
                           % (GPU_FIELDS % {"count": int(gpu_count), "cuda": cuda}))
         return data.get("gpuTypes") or []
+
+    def cpu_instances(self, instance_ids, data_center_id=None):
+        """Each CPU instance id's flavour, stock and Secure Cloud price per hour, as ``{id: row}``.
+
+        The query is the one SkyPilot's RunPod catalogue reads (skypilot-org/skypilot,
+        sky/catalog/data_fetchers/fetch_runpod.py): cpuFlavors(input: {id}) with
+        specifics(input: {instanceId, dataCenterId}) { stockStatus securePrice }. Unknown ids are left out.
+        """
+        rows = {}
+        for instance_id in instance_ids:
+            flavour, vcpus, ram = check_cpu_instance(instance_id)
+            specifics = {"instanceId": instance_id}
+            if data_center_id:
+                specifics["dataCenterId"] = check_id(data_center_id, "data_center_id")
+            data = self.query(
+                "query CpuFlavors($flavour: CpuFlavorInput, $specifics: SpecificsInput) { cpuFlavors(input: $flavour) "
+                "{ id displayName minVcpu maxVcpu ramMultiplier diskLimitPerVcpu "
+                "specifics(input: $specifics) { stockStatus securePrice } } }",
+                variables={"flavour": {"id": flavour}, "specifics": specifics})
+            for row in data.get("cpuFlavors") or []:
+                if row.get("id") == flavour and row.get("specifics"):
+                    rows[instance_id] = dict(row, vcpus=vcpus, ram_gb=ram)
+        return rows
 
     # -------------------------------------------------------- templates
     def list_templates(self):

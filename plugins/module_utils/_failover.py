@@ -58,8 +58,10 @@ class Failover:
     """
 
     def __init__(self, client, name, catalogue, find_by_name, settle=SETTLE_SECONDS,
-                 unclear_settle=UNCLEAR_SETTLE_SECONDS, poll=POLL_SECONDS):
+                 unclear_settle=UNCLEAR_SETTLE_SECONDS, poll=POLL_SECONDS, create_pod=None):
         self.client = client
+        # create_pod(name, image, gpu, cloud_type, **create_args): the client's, or a CPU pod's in its place.
+        self.create_pod = create_pod or client.create_pod
         self.name = name
         self.catalogue = catalogue
         self.find_by_name = find_by_name
@@ -86,15 +88,16 @@ class Failover:
                                            "/" + a["data_center"] if a["data_center"] else "", a["result"])
                           for a in self.attempts)
         raise _client.CapacityError(
-            "No capacity for pod %r with any GPU/cloud type tried (%s); add GPUs to gpu, "
-            "allow COMMUNITY in cloud_type, or try later" % (self.name, tried))
+            "No capacity for pod %r with any GPU (or CPU instance)/cloud type tried (%s); add GPUs to gpu "
+            "(instances to instance_id), allow COMMUNITY in cloud_type where the pod can use it, or try later"
+            % (self.name, tried))
 
     def _create_one(self, attempt, args):
         """The pod, or None to move on to the next choice; raises what must end the task."""
         for _try in range(2):
             try:
                 rest = dict((key, value) for key, value in args.items() if key != "image")
-                pod = self.client.create_pod(self.name, args["image"], attempt["gpu"], attempt["cloud_type"], **rest)
+                pod = self.create_pod(self.name, args["image"], attempt["gpu"], attempt["cloud_type"], **rest)
                 attempt["result"] = "created"
                 return pod
             except _client.CapacityError as exc:

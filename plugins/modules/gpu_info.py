@@ -10,11 +10,13 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: gpu_info
-short_description: List RunPod GPU types with memory, prices and stock
+short_description: List RunPod GPU types (and CPU instances) with memory, prices and stock
 version_added: 0.1.0
 description:
   - Returns RunPod's GPU catalogue with memory, on-demand and spot prices, and stock per cloud type,
     cheapest first. Use it to choose O(funaudiochat.runpod.pod#module:gpu).
+  - With O(instance_id), also the price, stock and limits of those CPU instances (RV(cpus)), for
+    O(funaudiochat.runpod.pod#module:instance_id).
 author:
   - funaudiochat.runpod maintainers (@funaudiochat)
 extends_documentation_fragment:
@@ -53,6 +55,13 @@ options:
     description: Only GPU types that some cloud type can supply now.
     type: bool
     default: false
+  instance_id:
+    description:
+      - CPU instances to describe in RV(cpus), such as V(cpu3c-2-4) (C(<flavour>-<vCPUs>-<GB RAM>)).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.2.0
 seealso:
   - module: funaudiochat.runpod.pod
 """
@@ -107,6 +116,34 @@ gpus:
       type: dict
       sample: {"SECURE": "High", "COMMUNITY": null}
   sample: [{"id": "NVIDIA A40", "display_name": "A40", "memory_gb": 48, "secure_price": 0.44}]
+cpus:
+  description: The CPU instances of O(instance_id) RunPod offers, in the order asked (Secure Cloud only).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The instance id, usable as O(funaudiochat.runpod.pod#module:instance_id).
+      type: str
+    display_name:
+      description: The flavour's name, such as V(Compute-Optimized).
+      type: str
+    vcpus:
+      description: Virtual CPUs.
+      type: int
+    ram_gb:
+      description: Memory in GB.
+      type: int
+    container_disk_limit_gb:
+      description: The largest container disk this instance takes (the flavour's limit per vCPU times the vCPUs).
+      type: int
+    price_per_hr:
+      description: On-demand USD per hour for the whole instance.
+      type: float
+    stock:
+      description: Stock level (V(High), V(Medium), V(Low)), or null when sold out.
+      type: str
+  sample: [{"id": "cpu3c-2-4", "vcpus": 2, "ram_gb": 4, "container_disk_limit_gb": 20, "price_per_hr": 0.06}]
 """
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _client
@@ -152,7 +189,21 @@ def run(rp):
             continue
         gpus.append(gpu)
     gpus.sort(key=lambda gpu: (cheapest(gpu), gpu["id"]))
-    rp.module.exit_json(changed=False, gpus=gpus)
+    cpus = []
+    if p["instance_id"]:
+        wanted_cpus = [text.strip() for item in p["instance_id"] for text in str(item).split(",") if text.strip()]
+        known = rp.client.cpu_instances(wanted_cpus)
+        for instance in wanted_cpus:
+            row = known.get(instance)
+            if row is None:
+                continue
+            specifics = row.get("specifics") or {}
+            status = specifics.get("stockStatus")
+            cpus.append({"id": instance, "display_name": row.get("displayName"), "vcpus": row["vcpus"],
+                         "ram_gb": row["ram_gb"], "container_disk_limit_gb": int(row.get("diskLimitPerVcpu") or 0) * row["vcpus"],
+                         "price_per_hr": specifics.get("securePrice"),
+                         "stock": status if _client.in_stock(status) else None})
+    rp.module.exit_json(changed=False, gpus=gpus, cpus=cpus)
 
 
 def main():
@@ -164,6 +215,7 @@ def main():
             gpu_count=dict(type="int", default=1),
             allowed_cuda_versions=dict(type="list", elements="str", default=list(_pods.DEFAULT_CUDA_VERSIONS)),
             in_stock=dict(type="bool", default=False),
+            instance_id=dict(type="list", elements="str", default=[]),
         ),
         ranges=dict(min_vram_gb=(0, 1024), max_price=(0.0, 1000), gpu_count=(1, 8)),
         supports_check_mode=True,

@@ -10,10 +10,10 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: pod
-short_description: Create, start, stop, restart and terminate RunPod GPU pods
+short_description: Create, start, stop, restart and terminate RunPod GPU and CPU pods
 version_added: 0.1.0
 description:
-  - Manages one RunPod GPU pod, identified by its O(name) (or O(id)).
+  - Manages one RunPod GPU pod, identified by its O(name) (or O(id)); or, with O(instance_id), a CPU pod.
   - Creating a pod tries every combination of O(gpu) and O(cloud_type) in order until one has capacity,
     and never leaves a duplicate behind; after any failed or unconfirmed create it looks the pod up
     by name before trying again.
@@ -48,9 +48,19 @@ options:
       - GPU type(s) to try in order. Friendly names (V(A40), V(4090), V(L40S), V(A6000), V(A100), V(H100), V(H200))
         and RunPod GPU ids (V(NVIDIA A40)) are accepted; a friendly name may stand for several ids.
       - A comma-separated string is accepted as a list.
-      - Required to create a pod.
+      - Required to create a pod, unless O(instance_id) makes it a CPU pod.
     type: list
     elements: str
+  instance_id:
+    description:
+      - CPU instance(s) to try in order for a pod without a GPU, such as V(cpu3c-2-4) (C(<flavour>-<vCPUs>-<GB RAM>);
+        RunPod's flavours are C(cpu3c), C(cpu3g), C(cpu3m), C(cpu5c)). Mutually exclusive with O(gpu).
+      - CPU pods run in Secure Cloud only, have no pod volume (O(volume_gb) must be 0; mount a network volume with
+        O(network_volume_id)), and a container disk of at most the flavour's limit per vCPU (10 GB on cpu3).
+      - The collection uses one to fill a network volume before a GPU pod mounts it (C(playbooks/prefetch.yml)).
+    type: list
+    elements: str
+    version_added: 0.2.0
   cloud_type:
     description:
       - Cloud type(s) to try, in order, for each GPU.
@@ -102,7 +112,10 @@ options:
     type: str
     default: /workspace
   network_volume_id:
-    description: Id of a network volume to attach; the pod is placed in the volume's data center.
+    description:
+      - Id of a network volume to attach; the pod is placed in the volume's data center.
+      - Network volumes are Secure Cloud storage, so only V(SECURE) of O(cloud_type) is tried (V(ALL) becomes
+        V(SECURE)); a O(cloud_type) of V(COMMUNITY) alone is refused before anything is sent.
     type: str
   data_center_ids:
     description: Data centers to try, in order, for each GPU and cloud type. Empty lets RunPod choose.
@@ -347,6 +360,7 @@ ARGUMENT_SPEC = dict(
     state=dict(type="str", default="present",
                choices=["present", "running", "stopped", "restarted", "absent", "terminated"]),
     gpu=dict(type="list", elements="str"),
+    instance_id=dict(type="list", elements="str"),
     cloud_type=dict(type="list", elements="str", default=["SECURE", "COMMUNITY"]),
     gpu_count=dict(type="int", default=1),
     min_vram_gb=dict(type="int", default=24),
@@ -399,6 +413,7 @@ class PodTask:
         self.before = None
         self.after_override = None
         self._gpu_catalogue = None
+        self._cpu_catalogue = None
 
     def gpu_catalogue(self):
         """RunPod's GPU list, read once per run (names, memory, spot prices, stock with the create's CUDA filter)."""
@@ -427,26 +442,20 @@ class PodTask:
 
     # --------------------------------------------------------------- request
     def request(self):
-        """Validated create arguments (no API call besides the GPU catalogue)."""
+        """Validated create arguments (no API call besides the GPU or CPU catalogue)."""
         p = self.p
         _client.check_name(p["name"], "name")
-        if not p["gpu"]:
-            raise _client.InvalidValueError("gpu: required to create pod %r; for example gpu: A40" % p["name"])
+        if not p["gpu"] and not p["instance_id"]:
+            raise _client.InvalidValueError(
+                "gpu: required to create pod %r; for example gpu: A40 (or instance_id: cpu3c-2-4 for a CPU pod)"
+                % p["name"])
         if not p["image"] and not p["template_id"]:
             raise _client.InvalidValueError("image: required to create pod %r unless template_id is set" % p["name"])
         if p["image"]:
             _client.check_image(p["image"])
         if p["gpu_count"] < 1:
             raise _client.InvalidValueError("gpu_count: must be 1 or more")
-        clouds = []
-        for cloud in p["cloud_type"]:
-            for item in str(cloud).split(","):
-                item = item.strip().upper()
-                if item not in ("SECURE", "COMMUNITY", "ALL"):
-                    raise _client.InvalidValueError(
-                        "cloud_type: %r is not SECURE, COMMUNITY or ALL" % item[:40])
-                if item and item not in clouds:
-                    clouds.append(item)
+        clouds = self.cloud_types()
         ports = _client.normalize_ports(p["ports"])
         env = dict(p["env"] or {})
         key = self.public_key()
@@ -464,8 +473,64 @@ class PodTask:
                     "start_command: %r never runs /start.sh, so sshd never starts and the pod is never reachable; "
                     "end it with exec /start.sh, for example bash -c '<yours> & exec /start.sh'"
                     % p["start_command"][:80])
+        if p["instance_id"]:
+            return dict(gpus=self.cpu_instances(), clouds=["SECURE"], ports=ports, env=env)
         gpus = _pods.resolve_gpus(p["gpu"], self.gpu_catalogue(), p["min_vram_gb"])
         return dict(gpus=gpus, clouds=clouds, ports=ports, env=env)
+
+    def cloud_types(self):
+        """The cloud types to try, in order; Secure Cloud only with a network volume or for a CPU pod."""
+        clouds = []
+        for cloud in self.p["cloud_type"]:
+            for item in str(cloud).split(","):
+                item = item.strip().upper()
+                if item not in ("SECURE", "COMMUNITY", "ALL"):
+                    raise _client.InvalidValueError(
+                        "cloud_type: %r is not SECURE, COMMUNITY or ALL" % item[:40])
+                if item and item not in clouds:
+                    clouds.append(item)
+        if not (self.p["network_volume_id"] or self.p["instance_id"]):
+            return clouds
+        # Network volumes and CPU pods are Secure Cloud only (docs.runpod.io/storage/network-volumes,
+        # docs.runpod.io/pods/overview).
+        if not any(cloud in ("SECURE", "ALL") for cloud in clouds):
+            raise _client.InvalidValueError(
+                "cloud_type: %s cannot be used with %s, which RunPod offers in Secure Cloud only; add SECURE"
+                % (",".join(clouds), "a network volume" if self.p["network_volume_id"] else "a CPU pod"))
+        return ["SECURE"]
+
+    def cpu_instances(self):
+        """The CPU instance ids to try, checked against RunPod's CPU flavours (disk limit, pod volume)."""
+        p = self.p
+        if p["volume_gb"]:
+            raise _client.InvalidValueError(
+                "volume_gb: a CPU pod has no pod volume (got %d); leave it 0 and mount a network volume "
+                "(network_volume_id) for what must outlive the pod" % p["volume_gb"])
+        wanted = []
+        for item in p["instance_id"]:
+            for text in (part.strip() for part in str(item).split(",")):
+                if text and text not in wanted:
+                    _client.check_cpu_instance(text)
+                    wanted.append(text)
+        known = self.cpu_catalogue(wanted)
+        for instance in wanted:
+            row = known.get(instance)
+            if row is None:
+                raise _client.InvalidValueError(
+                    "instance_id: RunPod offers no CPU instance %r; the RAM is vCPUs x the flavour's multiplier "
+                    "(cpu3c-2-4, cpu3g-2-8, cpu3m-2-16); list them with funaudiochat.runpod.gpu_info" % instance)
+            limit = int(row.get("diskLimitPerVcpu") or 0) * row["vcpus"]
+            if limit and p["container_disk_gb"] > limit:
+                raise _client.InvalidValueError(
+                    "container_disk_gb: %d GB is more than %s allows (%d GB, %s GB per vCPU); lower it or take more "
+                    "vCPUs" % (p["container_disk_gb"], instance, limit, row.get("diskLimitPerVcpu")))
+        return wanted
+
+    def cpu_catalogue(self, instances):
+        """RunPod's CPU flavours for these instance ids, read once per run."""
+        if self._cpu_catalogue is None:
+            self._cpu_catalogue = self.client.cpu_instances(instances)
+        return self._cpu_catalogue
 
     def public_key(self):
         if self.p["ssh_public_key"]:
@@ -482,18 +547,26 @@ class PodTask:
 
     # ---------------------------------------------------------------- create
     def create(self, req):
-        """A new pod through the GPU / cloud type / data center failover (module_utils/_failover.py)."""
+        """A new pod through the GPU (or CPU instance) / cloud type / data center failover (module_utils/_failover.py)."""
         p = self.p
-        if self.failover is None:
+        args = dict(image=p["image"], ports=req["ports"], env=req["env"], container_disk_gb=p["container_disk_gb"],
+                    docker_args=p["start_command"] or "", volume_mount_path=p["volume_mount_path"],
+                    template_id=p["template_id"], network_volume_id=p["network_volume_id"])
+        if not p["instance_id"]:
+            args.update(gpu_count=p["gpu_count"], volume_gb=p["volume_gb"],
+                        allowed_cuda_versions=p["allowed_cuda_versions"])
+        if self.failover is None and p["instance_id"]:
+            # Stock as the failover reads it: each instance's Secure Cloud stock status.
+            stock = [dict(id=instance, secure=dict(stockStatus=(row.get("specifics") or {}).get("stockStatus")))
+                     for instance, row in self.cpu_catalogue(req["gpus"]).items()]
+            self.failover = _failover.Failover(
+                self.client, p["name"], stock, self.find_by_name,
+                create_pod=lambda name, image, instance, _cloud, bid_per_gpu=None, **rest: self.client.create_cpu_pod(
+                    name, image, instance, **rest))
+        elif self.failover is None:
             self.failover = _failover.Failover(self.client, p["name"], self.gpu_catalogue(), self.find_by_name)
-        pod = self.failover.create(
-            req["gpus"], req["clouds"], p["data_center_ids"],
-            dict(image=p["image"], gpu_count=p["gpu_count"], ports=req["ports"], env=req["env"],
-                 container_disk_gb=p["container_disk_gb"], volume_gb=p["volume_gb"],
-                 docker_args=p["start_command"] or "",
-                 volume_mount_path=p["volume_mount_path"], template_id=p["template_id"],
-                 network_volume_id=p["network_volume_id"], allowed_cuda_versions=p["allowed_cuda_versions"]),
-            interruptible=p["interruptible"], bid_per_gpu=p["bid_per_gpu"])
+        pod = self.failover.create(req["gpus"], req["clouds"], p["data_center_ids"], args,
+                                   interruptible=p["interruptible"] and not p["instance_id"], bid_per_gpu=p["bid_per_gpu"])
         self.created_id = pod["id"]
         self.rebooted.add(pod["id"])
         return pod
@@ -502,7 +575,9 @@ class PodTask:
     def find_drift(self, pod, req):
         drift = []
         current_gpu = (pod.get("machine") or {}).get("gpuTypeId")
-        if current_gpu and current_gpu not in req["gpus"]:
+        if self.p["instance_id"] and pod.get("gpuCount"):
+            drift.append("gpu: %s -> none (a CPU pod: %s)" % (current_gpu, ", ".join(req["gpus"])))
+        elif not self.p["instance_id"] and current_gpu and current_gpu not in req["gpus"]:
             drift.append("gpu: %s -> one of %s" % (current_gpu, ", ".join(req["gpus"])))
         if self.p["image"] and pod.get("imageName") != self.p["image"]:
             drift.append("image: %s -> %s" % (pod.get("imageName"), self.p["image"]))
@@ -597,7 +672,7 @@ class PodTask:
             if self.rp.check_mode:
                 return _predicted(p, req)
             return self.settled(self.create(req))
-        if p["gpu"] or p["image"]:
+        if p["gpu"] or p["instance_id"] or p["image"]:
             req = self.request()
             self.drift = self.find_drift(pod, req)
             if self.drift and p["force"]:
@@ -711,7 +786,7 @@ def _predicted(p, req):
         "desiredStatus": "RUNNING",
         "imageName": p["image"],
         "dockerArgs": p["start_command"] or "",
-        "gpuCount": p["gpu_count"],
+        "gpuCount": 0 if p["instance_id"] else p["gpu_count"],
         "ports": ",".join(req["ports"]),
         "env": ["%s=" % key for key in req["env"]],
         "containerDiskInGb": p["container_disk_gb"],
@@ -720,7 +795,7 @@ def _predicted(p, req):
         "templateId": p["template_id"],
         "networkVolumeId": p["network_volume_id"],
         "podType": "INTERRUPTABLE" if p["interruptible"] else "RESERVED",
-        "machine": {"gpuTypeId": req["gpus"][0]},
+        "machine": {"gpuTypeId": None if p["instance_id"] else req["gpus"][0]},
     }
 
 
@@ -730,7 +805,7 @@ def main():
         ranges=RANGES,
         supports_check_mode=True,
         required_one_of=[("name", "id")],
-        mutually_exclusive=[("ssh_public_key", "ssh_public_key_file")],
+        mutually_exclusive=[("ssh_public_key", "ssh_public_key_file"), ("gpu", "instance_id")],
     )
 
     def converge(module):

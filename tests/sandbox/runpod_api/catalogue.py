@@ -49,3 +49,42 @@ def initial_stock():
         row[0]: {"SECURE": DEFAULT_STOCK, "COMMUNITY": DEFAULT_STOCK, "cuda": DEFAULT_CUDA}
         for row in GPU_TYPES
     }
+
+
+# CPU pods: RunPod's CPU flavours (cpuFlavors: id, groupId, displayName, minVcpu, maxVcpu, ramMultiplier,
+# diskLimitPerVcpu, and per instance id `specifics { stockStatus securePrice }`, the fields SkyPilot's RunPod
+# catalogue fetcher reads: skypilot-org/skypilot sky/catalog/data_fetchers/fetch_runpod.py). An instance id is
+# `<flavour>-<vCPUs>-<GB RAM>` with RAM = vCPUs x ramMultiplier (cpu3c-2-4). CPU pods run in Secure Cloud only.
+# Prices here are the sandbox's, per vCPU-hour, of the order RunPod lists (a 2-vCPU pod costs cents an hour).
+# id, display name, RAM GB per vCPU, $ per vCPU-hour, container disk GB per vCPU
+CPU_FLAVOURS = [
+    ("cpu3c", "Compute-Optimized", 2, 0.03, 10),
+    ("cpu3g", "General Purpose", 4, 0.04, 10),
+    ("cpu3m", "Memory-Optimized", 8, 0.05, 10),
+    ("cpu5c", "Compute-Optimized (5th gen)", 2, 0.04, 10),
+]
+CPU_VCPUS = (2, 4, 8, 16, 32)
+
+
+def cpu_flavour(flavour_id):
+    """The CPU flavour row as the API returns it (without ``specifics``), or None."""
+    for row in CPU_FLAVOURS:
+        if row[0] == flavour_id:
+            return {
+                "id": row[0], "groupId": row[0][:4], "groupName": row[1], "displayName": row[1],
+                "minVcpu": float(CPU_VCPUS[0]), "maxVcpu": float(CPU_VCPUS[-1]), "vcpuBurstable": False,
+                "ramMultiplier": float(row[2]), "diskLimitPerVcpu": row[4], "pricePerVcpu": row[3],
+            }
+    return None
+
+
+def cpu_instance(instance_id):
+    """(flavour row, vCPUs, GB RAM) for a valid instance id such as ``cpu3c-2-4``, or None."""
+    parts = str(instance_id or "").split("-")
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        return None
+    flavour = cpu_flavour(parts[0])
+    vcpus, ram = int(parts[1]), int(parts[2])
+    if flavour is None or vcpus not in CPU_VCPUS or ram != vcpus * int(flavour["ramMultiplier"]):
+        return None
+    return flavour, vcpus, ram

@@ -153,7 +153,8 @@ class PodmanBackend:
             "RUNPOD_PUBLIC_IP": self.public_ip,
             "RUNPOD_GPU_COUNT": str(pod["gpuCount"]),
             "RUNPOD_DC_ID": pod["dataCenterId"],
-            "SANDBOX_GPU_NAME": pod["gpuTypeId"],  # nvidia-smi prints the full name, e.g. "NVIDIA A40"
+            # nvidia-smi prints the full name, e.g. "NVIDIA A40"; a CPU pod has none and no driver.
+            "SANDBOX_GPU_NAME": pod["gpuTypeId"] or "",
             "SANDBOX_GPU_MEMORY_MIB": str(int(gpu.get("memoryInGb", 24)) * 1024 - 1000),
             "SANDBOX_CUDA_VERSION": pod.get("cudaVersion") or "12.8",
             "PIP_CERT": POD_CA_BUNDLE,

@@ -24,12 +24,18 @@ def root_query(world):
     def gpu_types(_info, input=None):  # pylint: disable=redefined-builtin
         return world.gpu_types(input)
 
-    return {"myself": myself, "pod": pod, "gpuTypes": gpu_types}
+    def cpu_flavors(_info, input=None):  # pylint: disable=redefined-builtin
+        return world.cpu_flavors(input)
+
+    return {"myself": myself, "pod": pod, "gpuTypes": gpu_types, "cpuFlavors": cpu_flavors}
 
 
 def root_mutation(world):
     def deploy(_info, input=None):  # pylint: disable=redefined-builtin
         return world.deploy(input or {})
+
+    def deploy_cpu(_info, input):  # pylint: disable=redefined-builtin
+        return world.deploy_cpu(input)
 
     def rent_interruptable(_info, input):  # pylint: disable=redefined-builtin
         return world.deploy(input, bid_per_gpu=input["bidPerGpu"])
@@ -69,6 +75,7 @@ def root_mutation(world):
     return {
         "podFindAndDeployOnDemand": deploy,
         "podRentInterruptable": rent_interruptable,
+        "deployCpuPod": deploy_cpu,
         "podStop": stop,
         "podResume": resume,
         "podBidResume": bid_resume,

@@ -20,6 +20,10 @@ CAPACITY_ERROR = (
     "Please refresh and try again."
 )
 RESUME_CAPACITY_ERROR = "There are not enough free GPUs on the host machine to start this pod."
+# The sandbox's own words: RunPod documents that network volumes and CPU pods are Secure Cloud only
+# (docs.runpod.io/storage/network-volumes, docs.runpod.io/pods/overview) but not the error text it returns.
+NETWORK_VOLUME_CLOUD_ERROR = "Network volumes are only available in Secure Cloud: deploy with cloudType SECURE."
+CPU_CLOUD_ERROR = "CPU pods are only available in Secure Cloud."
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -150,12 +154,12 @@ class World:
             "env": [f"{item['key']}={item['value']}" for item in pod["env"]],
             "lastStatusChange": pod["lastStatusChange"],
             "machineId": pod["machineId"],
-            "memoryInGb": 62.0 * pod["gpuCount"],
+            "memoryInGb": float(pod.get("memoryInGb") or 62.0 * pod["gpuCount"]),
             "podType": pod["podType"],
             "port": None,
             "ports": pod["ports"],
             "uptimeSeconds": uptime,
-            "vcpuCount": 8.0 * pod["gpuCount"],
+            "vcpuCount": float(pod.get("vcpuCount") or 8.0 * pod["gpuCount"]),
             "volumeInGb": float(pod["volumeInGb"]),
             "volumeMountPath": pod["volumeMountPath"],
             "templateId": pod["templateId"],
@@ -188,41 +192,50 @@ class World:
         if count < 1 or count > gpu["maxGpuCount"]:
             raise SandboxError(f"gpuCount must be between 1 and {gpu['maxGpuCount']}")
 
-        volume = None
-        if inp.get("networkVolumeId"):
-            volume = self.state["network_volumes"].get(inp["networkVolumeId"])
-            if volume is None:
-                raise SandboxError(f"Network volume not found: {inp['networkVolumeId']}")
-
-        cloud = self._pick_cloud(gpu_id, inp.get("cloudType") or "ALL", count, inp.get("allowedCudaVersions"))
-        data_center = inp.get("dataCenterId") or (volume or {}).get("dataCenterId") or catalogue.DATA_CENTERS[cloud]
-        if volume is not None and volume["dataCenterId"] != data_center:
-            raise SandboxError(CAPACITY_ERROR)
+        volume = self._network_volume(inp)
+        cloud_type = inp.get("cloudType") or "ALL"
+        if volume is not None:
+            # Network volumes are Secure Cloud storage, mounted in their own data center only.
+            if cloud_type == "COMMUNITY":
+                raise SandboxError(NETWORK_VOLUME_CLOUD_ERROR)
+            cloud_type = "SECURE"
+        cloud = self._pick_cloud(gpu_id, cloud_type, count, inp.get("allowedCudaVersions"))
+        data_center = self._data_center(inp, volume, cloud)
 
         price = gpu["securePrice"] if cloud == "SECURE" else gpu["communityPrice"]
         if bid_per_gpu is not None:
             price = min(price, bid_per_gpu)
-        env = list(inp.get("env") or (template or {}).get("env") or [])
-        pod = {
+        pod = self._new_pod(inp, image, gpu_id, cloud, count, data_center, template,
+                            round(price * count, 3), interruptible=bid_per_gpu is not None)
+        self.state["stock"][gpu_id][cloud] -= count
+        self.state["pods"][pod["id"]] = pod
+        self.save()
+        return self.pod_view(pod)
+
+    def _new_pod(self, inp, image, gpu_id, cloud, count, data_center, template, cost, interruptible=False):
+        """The stored record of a new pod (GPU or CPU)."""
+        template = template or {}
+        env = list(inp.get("env") or template.get("env") or [])
+        return {
             "id": _new_id(),
             "name": inp.get("name") or "",
             "imageName": image,
             "gpuTypeId": gpu_id,
             "cloudType": cloud,
             "gpuCount": count,
-            "cudaVersion": self.state["stock"][gpu_id].get("cuda"),
-            "containerDiskInGb": inp.get("containerDiskInGb") or (template or {}).get("containerDiskInGb") or 10,
-            "volumeInGb": inp.get("volumeInGb") or (template or {}).get("volumeInGb") or 0,
-            "volumeMountPath": inp.get("volumeMountPath") or (template or {}).get("volumeMountPath") or "/workspace",
-            "ports": (inp.get("ports") if inp.get("ports") is not None else (template or {}).get("ports")) or "",
+            "cudaVersion": self.state["stock"][gpu_id].get("cuda") if gpu_id else None,
+            "containerDiskInGb": inp.get("containerDiskInGb") or template.get("containerDiskInGb") or 10,
+            "volumeInGb": inp.get("volumeInGb") or template.get("volumeInGb") or 0,
+            "volumeMountPath": inp.get("volumeMountPath") or template.get("volumeMountPath") or "/workspace",
+            "ports": (inp.get("ports") if inp.get("ports") is not None else template.get("ports")) or "",
             "env": [{"key": item["key"], "value": item["value"]} for item in env],
-            "dockerArgs": inp.get("dockerArgs") or (template or {}).get("dockerArgs") or "",
+            "dockerArgs": inp.get("dockerArgs") or template.get("dockerArgs") or "",
             "templateId": inp.get("templateId"),
             "networkVolumeId": inp.get("networkVolumeId"),
             "dataCenterId": data_center,
             "desiredStatus": "RUNNING",
-            "podType": "INTERRUPTABLE" if bid_per_gpu is not None else "RESERVED",
-            "costPerHr": round(price * count, 3),
+            "podType": "INTERRUPTABLE" if interruptible else "RESERVED",
+            "costPerHr": cost,
             "machineId": _new_id(12),
             "lastStatusChange": f"Rented by User: {_now_iso()}",
             "bootAt": time.time() + float(self.config.get("boot_seconds", 0)),
@@ -230,7 +243,44 @@ class World:
             # The pod's own RUNPOD_API_KEY: server.py lets it read, stop and resume this pod only.
             "podApiKey": "pod-" + secrets.token_hex(16),
         }
-        self.state["stock"][gpu_id][cloud] -= count
+
+    def _network_volume(self, inp):
+        if not inp.get("networkVolumeId"):
+            return None
+        volume = self.state["network_volumes"].get(inp["networkVolumeId"])
+        if volume is None:
+            raise SandboxError(f"Network volume not found: {inp['networkVolumeId']}")
+        return volume
+
+    @staticmethod
+    def _data_center(inp, volume, cloud):
+        data_center = inp.get("dataCenterId") or (volume or {}).get("dataCenterId") or catalogue.DATA_CENTERS[cloud]
+        if volume is not None and volume["dataCenterId"] != data_center:
+            raise SandboxError(CAPACITY_ERROR)
+        return data_center
+
+    def deploy_cpu(self, inp):
+        """deployCpuPod: a pod with no GPU on a CPU instance (``instanceId``, e.g. cpu3c-2-4), Secure Cloud only."""
+        image = inp.get("imageName")
+        if not image:
+            raise SandboxError("imageName or templateId is required")
+        found = catalogue.cpu_instance(inp.get("instanceId"))
+        if found is None:
+            raise SandboxError(f"Invalid instance id: {inp.get('instanceId')}")
+        flavour, vcpus, ram = found
+        if (inp.get("cloudType") or "SECURE") == "COMMUNITY":
+            raise SandboxError(CPU_CLOUD_ERROR)
+        disk = inp.get("containerDiskInGb") or 10
+        if disk > flavour["diskLimitPerVcpu"] * vcpus:
+            raise SandboxError(f"Container disk for {inp['instanceId']} can be at most "
+                               f"{flavour['diskLimitPerVcpu'] * vcpus} GB.")
+        volume = self._network_volume(inp)
+        data_center = self._data_center(inp, volume, "SECURE")
+        if self.config.get("cpu_stock", 1000) < 1:
+            raise SandboxError(CAPACITY_ERROR)
+        pod = self._new_pod(inp, image, None, "SECURE", 0, data_center, None, round(flavour["pricePerVcpu"] * vcpus, 3))
+        pod.update({"instanceId": inp["instanceId"], "vcpuCount": vcpus, "memoryInGb": ram, "volumeInGb": 0,
+                    "containerDiskInGb": disk})
         self.state["pods"][pod["id"]] = pod
         self.save()
         return self.pod_view(pod)
@@ -249,7 +299,7 @@ class World:
         pod = self._require_pod(pod_id)
         if pod["desiredStatus"] == "RUNNING":
             self.backend.stop(pod)
-            self.state["stock"][pod["gpuTypeId"]][pod["cloudType"]] += pod["gpuCount"]
+            self._give_back(pod)
             pod["desiredStatus"] = "EXITED"
             pod["publicPorts"] = {}
             pod["lastStatusChange"] = f"Stopped by User: {_now_iso()}"
@@ -261,15 +311,16 @@ class World:
         pod = self._require_pod(pod_id)
         if pod["desiredStatus"] == "RUNNING":
             raise SandboxError("Pod is already running.")
-        stock = self.state["stock"][pod["gpuTypeId"]]
-        if stock.get(pod["cloudType"], 0) < gpu_count:
-            raise SandboxError(RESUME_CAPACITY_ERROR)
-        stock[pod["cloudType"]] -= gpu_count
-        row = catalogue.gpu_type(pod["gpuTypeId"])
-        price = row["securePrice"] if pod["cloudType"] == "SECURE" else row["communityPrice"]
-        pod["podType"] = "INTERRUPTABLE" if bid_per_gpu is not None else "RESERVED"
-        pod["costPerHr"] = round((bid_per_gpu if bid_per_gpu is not None else price) * gpu_count, 3)
-        pod["gpuCount"] = gpu_count
+        if pod["gpuTypeId"]:
+            stock = self.state["stock"][pod["gpuTypeId"]]
+            if stock.get(pod["cloudType"], 0) < gpu_count:
+                raise SandboxError(RESUME_CAPACITY_ERROR)
+            stock[pod["cloudType"]] -= gpu_count
+            row = catalogue.gpu_type(pod["gpuTypeId"])
+            price = row["securePrice"] if pod["cloudType"] == "SECURE" else row["communityPrice"]
+            pod["podType"] = "INTERRUPTABLE" if bid_per_gpu is not None else "RESERVED"
+            pod["costPerHr"] = round((bid_per_gpu if bid_per_gpu is not None else price) * gpu_count, 3)
+            pod["gpuCount"] = gpu_count
         pod["desiredStatus"] = "RUNNING"
         pod["publicPorts"] = {}
         pod["bootAt"] = time.time() + float(self.config.get("boot_seconds", 0))
@@ -281,9 +332,14 @@ class World:
         pod = self._require_pod(pod_id)
         self.backend.remove(pod)
         if pod["desiredStatus"] == "RUNNING":
-            self.state["stock"][pod["gpuTypeId"]][pod["cloudType"]] += pod["gpuCount"]
+            self._give_back(pod)
         del self.state["pods"][pod_id]
         self.save()
+
+    def _give_back(self, pod):
+        """A stopped or terminated GPU pod's GPUs return to the stock (CPU pods hold none)."""
+        if pod["gpuTypeId"]:
+            self.state["stock"][pod["gpuTypeId"]][pod["cloudType"]] += pod["gpuCount"]
 
     def bulk_pods(self, count, prefix="bulk-", gpu_id="NVIDIA A40", ports="22/tcp,8002/tcp"):
         """Add ``count`` running pods at once (benchmarks); no stock is consumed."""
@@ -346,6 +402,25 @@ class World:
             "secureSpotPrice": round(row["securePrice"] * 0.6, 3),
             "lowestPrice": lowest_price,
         })
+        return view
+
+    def cpu_flavors(self, flt=None):
+        """cpuFlavors: every flavour (or the one ``id``), each with ``specifics(input: {instanceId, dataCenterId})``."""
+        wanted = (flt or {}).get("id")
+        rows = [catalogue.cpu_flavour(row[0]) for row in catalogue.CPU_FLAVOURS]
+        return [self._cpu_view(row) for row in rows if not wanted or row["id"] == wanted]
+
+    def _cpu_view(self, row):
+        def specifics(_info, input=None):  # pylint: disable=redefined-builtin
+            found = catalogue.cpu_instance((input or {}).get("instanceId"))
+            if found is None or found[0]["id"] != row["id"]:
+                return None
+            free = self.config.get("cpu_stock", 1000)
+            return {"stockStatus": _stock_status(free, 1), "securePrice": round(row["pricePerVcpu"] * found[1], 3),
+                    "slsPrice": None}
+        view = dict(row)
+        del view["pricePerVcpu"]
+        view["specifics"] = specifics
         return view
 
     def set_stock(self, gpu_id, cloud=None, count=None, cuda=None):
