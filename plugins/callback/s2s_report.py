@@ -29,6 +29,11 @@ description:
   - Stages are the collection's roles and the M(funaudiochat.runpod.pod) and
     M(funaudiochat.runpod.network_volume) tasks of a play; a run with none of them and no spoken check
     prints nothing.
+  - A pod's cost so far is its cost per hour times the seconds it was billed in this run, from the task
+    that made (or found) it to the end of the run.
+  - The CPU pod of C(playbooks/prefetch.yml), which fills a network volume before the GPU pod is made, gets
+    a block saying what it did, how long it ran, what it cost and that it was terminated; the run then ends
+    with one line of what it spent on CPU and on GPU time.
   - Optionally writes the same as JSON to O(report_path).
   - Runs next to the stdout callback; enable it with C(callbacks_enabled).
 author:
@@ -41,11 +46,13 @@ options:
     description:
       - Also write the report as JSON to this file, an object with one entry per host (keys
         C(verdict), C(passed), C(pod), C(url), C(stages), C(run_seconds), C(cost_usd), C(stopped_at),
-        C(servers) (each checked server's C(url), C(passed) and C(failures)), C(front_door) (its C(url), its
+        C(billed_seconds), C(servers) (each checked server's C(url), C(passed) and C(failures)), C(front_door) (its C(url), its
         C(https_url) through RunPod's proxy, C(sessions) held at once, how many C(answered), C(passed),
         C(failures)), C(idle_stop) (the pod's idle-stop C(minutes) and C(max_hours), 0 when off; null when the server
         role did not run), C(cost_per_day_usd) (the pod left running for a day), C(web_page) (the front door's web
-        page, with C(url) through RunPod's HTTPS proxy, the one to open, and C(tcp_url); null without it) and the first server's check fields
+        page, with C(url) through RunPod's HTTPS proxy, the one to open, and C(tcp_url); null without it),
+        C(prefetch) (for a prefetch CPU pod its C(instance_id), C(network_volume), C(seconds), C(cost_per_hr),
+        C(cost_usd), C(terminated) and C(failure); null on other pods) and the first server's check fields
         such as C(transcript), C(first_audio_seconds) and C(failures)).
     type: path
     env:
@@ -92,6 +99,10 @@ def _duration(seconds):
 
 def _plain(value):
     """Host vars may be Ansible's tagged str/int/float subclasses; the JSON gets plain values."""
+    if isinstance(value, dict):
+        return dict((str(key), _plain(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
     for kind in (bool, int, float, str):
         if isinstance(value, kind):
             return kind(value)
@@ -161,6 +172,7 @@ class CallbackModule(CallbackBase):
         self.hosts = {}
         self.running = {}
         self.pending_pod_seconds = 0.0
+        self.prefetch = {}
 
     def _entry(self, name):
         if name not in self.hosts:
@@ -185,6 +197,11 @@ class CallbackModule(CallbackBase):
         task = result._task  # pylint: disable=protected-access
         data = result._result  # pylint: disable=protected-access
         elapsed = self._elapsed(result)
+        prefetch = (data.get("ansible_facts") or {}).get("funaudiochat_prefetch")
+        if prefetch and outcome == "ok":  # prefetch.yml's summary of its CPU pod
+            prefetch = _plain(prefetch)
+            prefetch["failure"] = prefetch.get("failure") or None
+            self.prefetch[result._host.get_name()] = prefetch  # pylint: disable=protected-access
         stage = _stage(task)
         if stage is None:
             return
@@ -241,6 +258,8 @@ class CallbackModule(CallbackBase):
                 continue
             entry = self._entry(name)
             entry["stages"]["pod"] = entry["stages"].get("pod", 0.0) + self.pending_pod_seconds
+            # Billed from when the pod play began making it (a pod found running is billed all the same).
+            entry.setdefault("billed_from", time.time() - self.pending_pod_seconds)
             for key in ("id", "gpu", "gpu_count", "cost_per_hr", "ssh_host", "ssh_port"):
                 if pod.get(key) is not None:
                     entry["pod"][key] = _plain(pod[key])
@@ -307,18 +326,28 @@ class CallbackModule(CallbackBase):
                 verdict, passed = ("PASSED" if answered else "FAILED"), answered
             else:
                 verdict, passed = "NOT CHECKED", None
+            prefetch = self.prefetch.get(host)
+            if prefetch is not None:
+                failed = bool(prefetch.get("failure")) or entry["stopped_at"] is not None
+                verdict, passed = ("FAILED at prefetch" if failed else "PREFETCHED"), not failed
             cost = entry["pod"].get("cost_per_hr")
             shown_seconds = round(run_seconds, 1)  # the cost is worked out from the time shown, so they agree
+            billed = shown_seconds
+            if entry.get("billed_from"):
+                billed = round(min(shown_seconds, time.time() - entry["billed_from"]), 1)
+            if prefetch is not None and prefetch.get("seconds") is not None:
+                billed = round(float(prefetch["seconds"]), 1)  # from its creation to its termination
             item = {"verdict": verdict, "passed": passed, "pod": entry["pod"],
                     "stages": dict((stage, round(seconds, 2)) for stage, seconds in entry["stages"].items()),
-                    "stopped_at": entry["stopped_at"], "run_seconds": shown_seconds,
-                    "cost_usd": None if cost is None else round(float(cost) * shown_seconds / 3600.0, 4)}
+                    "stopped_at": entry["stopped_at"], "run_seconds": shown_seconds, "billed_seconds": billed,
+                    "cost_usd": None if cost is None else round(float(cost) * billed / 3600.0, 4)}
             item.update(check or dict((field, None) for field in CHECK_FIELDS))
             item["servers"] = entry["servers"]
             item["front_door"] = entry["front_door"]
             item["idle_stop"] = entry["idle_stop"]
             item["web_page"] = entry["web_page"]
-            item["cost_per_day_usd"] = None if cost is None else round(float(cost) * 24, 2)
+            item["cost_per_day_usd"] = None if cost is None or prefetch is not None else round(float(cost) * 24, 2)
+            item["prefetch"] = prefetch
             report[host] = item
         return report
 
@@ -328,8 +357,12 @@ class CallbackModule(CallbackBase):
             return
         self._display.banner("FUN-AUDIO-CHAT REPORT")
         for host, item in report.items():
-            self._show(host, item)
+            if item["prefetch"] is not None:
+                self._show_prefetch(host, item)
+            else:
+                self._show(host, item)
         self._show_fleet(report)
+        self._show_spent(report)
         path = self.get_option("report_path")
         if path:
             with open(path, "w") as handle:
@@ -337,7 +370,7 @@ class CallbackModule(CallbackBase):
 
     def _show_fleet(self, report):
         """One line for several pods: how many servers answered, what the front door holds, the cost per hour."""
-        pods = [item for item in report.values() if item["pod"].get("id")]
+        pods = [item for item in report.values() if item["pod"].get("id") and item["prefetch"] is None]
         if len(pods) < 2:
             return
         servers = [server for item in pods for server in item["servers"]]
@@ -351,6 +384,32 @@ class CallbackModule(CallbackBase):
             line += ", %.2f USD/h in all" % sum(costs)
         passed = all(item["passed"] for item in pods) and answered == len(servers)
         self._display.display(line, color="green" if passed else "red")
+
+    def _show_spent(self, report):
+        """With a prefetch: what the run spent on CPU time and on GPU time."""
+        cpu = [item["cost_usd"] or 0.0 for item in report.values() if item["prefetch"] is not None]
+        if not cpu:
+            return
+        gpu = [item["cost_usd"] or 0.0 for item in report.values() if item["prefetch"] is None]
+        self._display.display("spent: %.3f USD of CPU time (prefetch), %.3f USD of GPU time" % (sum(cpu), sum(gpu)))
+
+    def _show_prefetch(self, host, item):
+        """prefetch.yml's CPU pod: what it filled, how long it ran, what it cost, and that it is gone."""
+        show = self._display.display
+        prefetch, pod = item["prefetch"], item["pod"]
+        show("%s: %s network volume %s" % (host, item["verdict"], prefetch.get("network_volume") or "?"),
+             color="green" if item["passed"] else "red")
+        show("  CPU pod %s on %s at %.2f USD/h ran %s: %.3f USD; %s" % (
+            pod.get("id") or "?", prefetch.get("instance_id") or "?", float(prefetch.get("cost_per_hr") or 0),
+            _duration(item["billed_seconds"]), item["cost_usd"] or 0.0,
+            "terminated" if prefetch.get("terminated") else "NOT terminated: terminate it (terminate.yml)"),
+            color=None if prefetch.get("terminated") else "red")
+        if item["stages"]:
+            show("  stages: " + ", ".join("%s %s" % (stage.replace("_", " "), _duration(item["stages"][stage]))
+                                          for stage in _in_order(item["stages"])))
+        if prefetch.get("failure"):
+            show("  failed: %s" % prefetch["failure"], color="red")
+        show("  left for the GPU pod: the system packages (apt) and the check that torch sees its GPUs")
 
     def _show_idle_stop(self, item):
         """What the pod costs if nobody stops it, and whether it stops itself."""

@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+# Copyright: funaudiochat.runpod contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The volume's one-writer lock: one pod at a time installs or downloads onto a shared volume.
+
+RunPod documents no locking on network volumes and warns that writers on several pods at once may corrupt
+data (docs.runpod.io/storage/network-volumes), so the lock lives on the volume itself: a directory made with
+mkdir, which only one pod can make. Run with the image's Python (no Ansible module: one call per try).
+
+    volume_lock.py take    --dir D --owner POD_ID --label NAME [--stale S] [--lease S]
+    volume_lock.py release --dir D --owner POD_ID
+
+``take`` tries once and prints JSON: ``held`` true (this pod has it now: it was free, stale, or already
+its own), or false with who holds it. While it is held, a small process on the holder's pod counts a
+heartbeat every HEARTBEAT seconds, for at most ``lease`` seconds. A waiter keeps what it saw in /tmp and
+calls the lock stale when that count has not moved for ``stale`` seconds of its own clock (so the pods'
+clocks need not agree): a holder pod that was stopped, terminated or crashed frees it within ``stale``.
+``release`` removes the lock if this pod holds it.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+import uuid
+
+HEARTBEAT = 10.0
+
+
+def read(path, default=None):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return default
+
+
+def write(path, data):
+    tmp = "%s.%s.tmp" % (path, os.getpid())
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    os.replace(tmp, path)
+
+
+def heartbeat_count(lock):
+    return (read(os.path.join(lock, "heartbeat.json"), {}) or {}).get("count")
+
+
+def hold(lock, token, lease):
+    """The holder: count heartbeats until released, taken over, or the lease ends (then free the lock)."""
+    ends = time.monotonic() + lease
+    count = 0
+    while True:
+        owner = read(os.path.join(lock, "owner.json"))
+        if not owner or owner.get("token") != token:
+            return
+        if time.monotonic() > ends:
+            shutil.rmtree(lock, ignore_errors=True)
+            return
+        count += 1
+        write(os.path.join(lock, "heartbeat.json"), {"count": count, "token": token})
+        time.sleep(HEARTBEAT)
+
+
+def start_holder(lock, token, lease):
+    """Fork the holder off, detached from the SSH session that ran ``take``."""
+    child = os.fork()
+    if child > 0:
+        os.waitpid(child, 0)
+        return
+    os.setsid()
+    if os.fork() > 0:
+        os._exit(0)  # pylint: disable=protected-access
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        hold(lock, token, lease)
+    finally:
+        os._exit(0)  # pylint: disable=protected-access
+
+
+def stale(lock, owner, seen_path, stale_seconds):
+    """True when the holder's heartbeat has not moved for ``stale_seconds`` of this pod's clock."""
+    seen = read(seen_path, {}) or {}
+    count = heartbeat_count(lock)
+    now = time.monotonic()
+    if seen.get("token") != owner.get("token") or seen.get("count") != count or seen.get("boot") != boot_id():
+        write(seen_path, {"token": owner.get("token"), "count": count, "since": now, "boot": boot_id()})
+        return False
+    return now - seen["since"] >= stale_seconds
+
+
+def boot_id():
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
+
+
+def take(args):
+    lock = args.dir
+    os.makedirs(os.path.dirname(lock) or ".", exist_ok=True)
+    seen_path = "/tmp/funaudiochat-volume-lock-%s.json" % hashlib.sha256(lock.encode("utf-8")).hexdigest()[:16]
+    token = uuid.uuid4().hex
+    mine = {"owner": args.owner, "label": args.label, "token": token, "taken_at": time.strftime(
+        "%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    for _attempt in range(3):
+        try:
+            os.mkdir(lock)
+        except FileExistsError:
+            owner = read(os.path.join(lock, "owner.json"))
+            if owner is None:
+                # Made a moment ago and not written yet, or left half-made: give it one heartbeat's time.
+                if time.time() - os.stat(lock).st_mtime < 2 * HEARTBEAT:
+                    return {"held": False, "owner": "?", "label": "?", "since": "just now"}
+                shutil.rmtree(lock, ignore_errors=True)
+                continue
+            if owner.get("owner") == args.owner:
+                # This pod's own lock (an earlier run here that failed or was cut short): take it over.
+                write(os.path.join(lock, "owner.json"), mine)
+                start_holder(lock, token, args.lease)
+                return {"held": True, "taken_over": "own", "previous_since": owner.get("taken_at")}
+            if stale(lock, owner, seen_path, args.stale):
+                # Its holder stopped counting (pod stopped, gone or crashed): break it, then try again.
+                shutil.rmtree(lock, ignore_errors=True)
+                continue
+            return {"held": False, "owner": owner.get("owner"), "label": owner.get("label"),
+                    "since": owner.get("taken_at")}
+        write(os.path.join(lock, "owner.json"), mine)
+        start_holder(lock, token, args.lease)
+        return {"held": True, "taken_over": None}
+    return {"held": False, "owner": "?", "label": "?", "since": "contended"}
+
+
+def release(args):
+    owner = read(os.path.join(args.dir, "owner.json"))
+    if owner and owner.get("owner") == args.owner:
+        shutil.rmtree(args.dir, ignore_errors=True)
+        return {"released": True}
+    return {"released": False}
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["take", "release"])
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--owner", required=True)
+    parser.add_argument("--label", default="")
+    parser.add_argument("--stale", type=float, default=60.0)
+    parser.add_argument("--lease", type=float, default=7200.0)
+    args = parser.parse_args(argv)
+    result = take(args) if args.action == "take" else release(args)
+    sys.stdout.write(json.dumps(result) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
