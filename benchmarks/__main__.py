@@ -2,8 +2,8 @@
 
 import sys
 
-from benchmarks import (api_get_pods, deploy, download, fanout, fleet, front_door, inventory, podman_pods, roles,
-                        self_healing)
+from benchmarks import (api_get_pods, deploy, download, fanout, fleet, front_door, inventory, podman_pods, prefetch,
+                        roles, self_healing)
 
 BENCHMARKS = {
     "api_get_pods": api_get_pods.main,
@@ -16,6 +16,7 @@ BENCHMARKS = {
     "front_door": front_door.main,
     "fleet": fleet.main,
     "self_healing": self_healing.main,
+    "prefetch": prefetch.main,
     "download_real": download.real_main,
 }
 # Run only when named: ~19 GB written to a sandbox pod's volume.

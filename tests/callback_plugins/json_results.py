@@ -15,6 +15,7 @@ description:
 """
 
 import json
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -32,11 +33,12 @@ class CallbackModule(CallbackBase):
         self.plays.append({"play": {"name": play.get_name()}, "tasks": []})
 
     def v2_playbook_on_task_start(self, task, is_conditional):
-        self.plays[-1]["tasks"].append({"task": {"name": task.get_name()}, "hosts": {}})
+        self.plays[-1]["tasks"].append({"task": {"name": task.get_name()}, "hosts": {}, "started": time.time()})
 
     def _record(self, result, **flags):
         data = self._convert_result(result)
         data.update(flags)
+        data["_seconds"] = round(time.time() - self.plays[-1]["tasks"][-1]["started"], 2)  # since the task started
         self.plays[-1]["tasks"][-1]["hosts"][result._host.get_name()] = data
 
     def _convert_result(self, result):

@@ -57,7 +57,9 @@ def test_deploy_talks_at_the_end_reports_and_a_second_run_changes_nothing(sandbo
     assert sorted(written["stages"], key=STAGES.index) == STAGES
     assert all(seconds > 0 for seconds in written["stages"].values()), written["stages"]
     assert sum(written["stages"].values()) <= written["run_seconds"] + 1
-    assert written["cost_usd"] == round(pod["cost_per_hr"] * written["run_seconds"] / 3600, 4)
+    # Billed from the pod's making to the end of the run: all of the run but its first checks.
+    assert written["run_seconds"] - 30 < written["billed_seconds"] <= written["run_seconds"]
+    assert written["cost_usd"] == round(pod["cost_per_hr"] * written["billed_seconds"] / 3600, 4)
     assert written["stopped_at"] is None and written["transcript"] == "The capital of France is Paris."
 
     text = out["report_text"]
