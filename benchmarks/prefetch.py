@@ -12,8 +12,8 @@ Prints:
 The stand-in app installs in seconds and its models are megabytes, where the real ones take minutes of pip
 and ~17 GB: the sandbox's "without" is far shorter than RunPod's, so the gap shown here is a lower bound. The
 stand-in also loads its "model" in about a second, where the 8B model takes a minute or more (16 GB read from
-the volume, then onto the GPU); BENCH_MODEL_LOAD_SECONDS=N makes the stand-in take N seconds to load, in
-both deploys (its FAC_STANDIN_LOAD_SECONDS).
+the volume, then onto the GPU); BENCH_MODEL_LOAD_SECONDS=N makes each of the stand-in's two models (the LLM,
+then the TTS) take N seconds to load, in both deploys (its FAC_STANDIN_LOAD_SECONDS).
 """
 
 import json
@@ -67,7 +67,7 @@ def _measure(stack, env, tmp):
     second, out = _deploy(stack, env, tmp, "fac-p8-second", **volume)
 
     if LOAD_SECONDS:
-        print("the stand-in takes %s s to load its model (BENCH_MODEL_LOAD_SECONDS)" % LOAD_SECONDS)
+        print("the stand-in takes %s s to load each of its two models (BENCH_MODEL_LOAD_SECONDS)" % LOAD_SECONDS)
     without, serving = _tax(plain["fac-p8-plain"])
     print("P8 without prefetch: GPU billed %.1f s / model load + spoken check %.1f s = %.2f"
           % (plain["fac-p8-plain"]["billed_seconds"], serving, without))

@@ -5,7 +5,8 @@ test_fleet.py, a slow suite).
 What operators rely on: the pods are named <fleet>-1..N and made at once in the background; a re-run makes no
 pod twice and changes nothing; check mode makes none; a pod RunPod has no GPU for is named in the run's
 failure while the others are made; a lower pod_count ends only the fleet's highest-numbered pods, only with
-confirm=yes, and never a pod of another name or another fleet.
+confirm=yes, and never a pod of another name or another fleet. With a new network volume, check mode says what
+the CPU prefetch would do and makes nothing, and --tags pod makes no CPU pod.
 """
 
 from tests.helpers import made_pods, pod_stage_vars, run_playbook, stats, task_results
@@ -79,3 +80,20 @@ def test_a_smaller_fleet_needs_the_go_ahead_and_ends_only_its_highest_pods(sandb
     rc, out, err = deploy(sandbox, pod_count=2, confirm="yes")
     assert rc == 0, err
     assert names(sandbox) == ["fac-1", "fac-2", "fac-extra-4", "fac-x"]
+
+
+def test_a_new_network_volume_is_prefetched_only_for_real_and_not_with_tags_pod(sandbox):
+    volume = {"network_volume": "fac-cache", "network_volume_gb": 20, "network_volume_data_center": "EU-RO-1"}
+    # Check mode says what the prefetch would do, and makes neither a volume nor a pod.
+    extra_vars = pod_stage_vars(sandbox, **dict({"gpu": "A40", "wait_timeout": 60}, **volume))
+    rc, checked, err = run_playbook("playbooks/deploy.yml", extra_vars, check=True, tags="pod,prefetch")
+    assert rc == 0, err
+    said = dict(task_results(checked))["Say what the prefetch would do (check mode makes no pod)"]["msg"]
+    assert said == ("A CPU pod (cpu3c-4-8 or cpu3g-4-16 or cpu5c-4-8) would fill network volume fac-cache and be "
+                    "terminated before the GPU pod is made")
+    assert names(sandbox) == [] and sandbox.admin("GET", "state")["state"]["network_volumes"] == {}
+    # --tags pod makes the GPU pod only: no CPU pod is made (none could be left behind unfilled).
+    rc, real, err = deploy(sandbox, **volume)
+    assert rc == 0, err
+    assert names(sandbox) == ["fac-1"]
+    assert "Create the CPU pod in the volume's data center" not in dict(task_results(real))
