@@ -91,7 +91,19 @@ def run_playbook(playbook, extra_vars=None, check=False, diff=False, inventory=N
         except ValueError:
             raise AssertionError("ansible-playbook printed no JSON (rc %s):\n%s\n%s"
                                  % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
+        return proc.returncode, output, proc.stderr + _unreachable_lines(output)
     return proc.returncode, output, proc.stderr
+
+
+def _unreachable_lines(output):
+    """Which task lost which host and why: the json callback keeps it in stdout, where `err` asserts never look."""
+    lines = []
+    for play in output.get("plays", []):
+        for task in play["tasks"]:
+            for host, result in task["hosts"].items():
+                if result.get("unreachable"):
+                    lines.append("\nUNREACHABLE %s at %r: %s" % (host, task["task"]["name"], result.get("msg")))
+    return "".join(lines)
 
 
 def task_results(output, host="localhost"):
