@@ -465,16 +465,10 @@ class Client:
             "dataCenterId": check_id(data_center_id, "data_center_id") if data_center_id else None,
             "dockerArgs": str(docker_args or ""),
         }
-        optional = {
-            "containerDiskInGb": int(container_disk_gb) if container_disk_gb else None,
-            "ports": ",".join(normalize_ports(ports)) if ports else None,
-            "volumeMountPath": check_path(volume_mount_path) if volume_mount_path else None,
-            "env": [{"key": key, "value": value} for key, value in env_list(env)] if env is not None else None,
-            "templateId": check_id(template_id, "template_id") if template_id else None,
-            "networkVolumeId": check_id(network_volume_id, "network_volume_id") if network_volume_id else None,
-            "allowedCudaVersions": [check_cuda_version(v) for v in allowed_cuda_versions or []] or None,
-        }
-        pod_input.update((key, value) for key, value in optional.items() if value is not None)
+        pod_input.update(_optional_pod_fields(container_disk_gb, ports, volume_mount_path, env, template_id,
+                                              network_volume_id))
+        if allowed_cuda_versions:
+            pod_input["allowedCudaVersions"] = [check_cuda_version(v) for v in allowed_cuda_versions]
         field, input_type = "podFindAndDeployOnDemand", "PodFindAndDeployOnDemandInput"
         if bid_per_gpu is not None:
             field, input_type = "podRentInterruptable", "PodRentInterruptableInput"
@@ -502,15 +496,8 @@ class Client:
             "dataCenterId": check_id(data_center_id, "data_center_id") if data_center_id else None,
             "dockerArgs": str(docker_args or ""),
         }
-        optional = {
-            "containerDiskInGb": int(container_disk_gb) if container_disk_gb else None,
-            "ports": ",".join(normalize_ports(ports)) if ports else None,
-            "volumeMountPath": check_path(volume_mount_path) if volume_mount_path else None,
-            "env": [{"key": key, "value": value} for key, value in env_list(env)] if env is not None else None,
-            "templateId": check_id(template_id, "template_id") if template_id else None,
-            "networkVolumeId": check_id(network_volume_id, "network_volume_id") if network_volume_id else None,
-        }
-        pod_input.update((key, value) for key, value in optional.items() if value is not None)
+        pod_input.update(_optional_pod_fields(container_disk_gb, ports, volume_mount_path, env, template_id,
+                                              network_volume_id))
         text = ("mutation createCpuPod($input: deployCpuPodInput!) { deployCpuPod(input: $input) { id imageName env "
                 "machineId machine { podHostId } } }")
         return self.query(text, idempotent=False, variables={"input": pod_input})["deployCpuPod"]
@@ -630,6 +617,19 @@ class Client:
 
     def delete_network_volume(self, volume_id):
         self.query('mutation { deleteNetworkVolume(input: {id: "%s"}) }' % check_id(volume_id))
+
+
+def _optional_pod_fields(container_disk_gb, ports, volume_mount_path, env, template_id, network_volume_id):
+    """The create inputs a GPU pod and a CPU pod share, checked; those not given are left out."""
+    optional = {
+        "containerDiskInGb": int(container_disk_gb) if container_disk_gb else None,
+        "ports": ",".join(normalize_ports(ports)) if ports else None,
+        "volumeMountPath": check_path(volume_mount_path) if volume_mount_path else None,
+        "env": [{"key": key, "value": value} for key, value in env_list(env)] if env is not None else None,
+        "templateId": check_id(template_id, "template_id") if template_id else None,
+        "networkVolumeId": check_id(network_volume_id, "network_volume_id") if network_volume_id else None,
+    }
+    return dict((key, value) for key, value in optional.items() if value is not None)
 
 
 def classify(message):
