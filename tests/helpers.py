@@ -91,18 +91,20 @@ def run_playbook(playbook, extra_vars=None, check=False, diff=False, inventory=N
         except ValueError:
             raise AssertionError("ansible-playbook printed no JSON (rc %s):\n%s\n%s"
                                  % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
-        return proc.returncode, output, proc.stderr + _unreachable_lines(output)
+        return proc.returncode, output, proc.stderr + _lost_or_failed(output)
     return proc.returncode, output, proc.stderr
 
 
-def _unreachable_lines(output):
-    """Which task lost which host and why: the json callback keeps it in stdout, where `err` asserts never look."""
+def _lost_or_failed(output):
+    """Which task failed or lost which host, and why: the json callback keeps it in stdout, where `err` asserts
+    never look."""
     lines = []
     for play in output.get("plays", []):
         for task in play["tasks"]:
             for host, result in task["hosts"].items():
-                if result.get("unreachable"):
-                    lines.append("\nUNREACHABLE %s at %r: %s" % (host, task["task"]["name"], result.get("msg")))
+                if result.get("unreachable") or (result.get("failed") and not result.get("ignore_errors")):
+                    lines.append("\n%s %s at %r: %s" % ("UNREACHABLE" if result.get("unreachable") else "FAILED",
+                                                        host, task["task"]["name"], str(result.get("msg"))[:1000]))
     return "".join(lines)
 
 

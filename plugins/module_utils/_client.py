@@ -211,6 +211,17 @@ def check_path(value, option="volume_mount_path"):
     return _check(_PATH_RE, value, option, "absolute path")
 
 
+def comma_list(values):
+    """``["cpu3c-2-4,cpu3g-2-8", "cpu3c-2-4"]`` -> ``["cpu3c-2-4", "cpu3g-2-8"]``: an option given as a list whose
+    items may each hold several comma-separated values (``-e instance_id=a,b`` arrives as one), in order, once each."""
+    words = []
+    for item in values or []:
+        for text in (part.strip() for part in str(item).split(",")):
+            if text and text not in words:
+                words.append(text)
+    return words
+
+
 def check_cpu_instance(value, option="instance_id"):
     """``(flavour, vCPUs, GB RAM)`` of a CPU instance id such as ``cpu3c-2-4``."""
     match = _CPU_INSTANCE_RE.match(_check(_CPU_INSTANCE_RE, value, option, "CPU instance id"))

@@ -191,7 +191,7 @@ def run(rp):
     gpus.sort(key=lambda gpu: (cheapest(gpu), gpu["id"]))
     cpus = []
     if p["instance_id"]:
-        wanted_cpus = [text.strip() for item in p["instance_id"] for text in str(item).split(",") if text.strip()]
+        wanted_cpus = _client.comma_list(p["instance_id"])
         known = rp.client.cpu_instances(wanted_cpus)
         for instance in wanted_cpus:
             row = known.get(instance)

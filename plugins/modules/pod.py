@@ -481,14 +481,12 @@ class PodTask:
     def cloud_types(self):
         """The cloud types to try, in order; Secure Cloud only with a network volume or for a CPU pod."""
         clouds = []
-        for cloud in self.p["cloud_type"]:
-            for item in str(cloud).split(","):
-                item = item.strip().upper()
-                if item not in ("SECURE", "COMMUNITY", "ALL"):
-                    raise _client.InvalidValueError(
-                        "cloud_type: %r is not SECURE, COMMUNITY or ALL" % item[:40])
-                if item and item not in clouds:
-                    clouds.append(item)
+        for item in _client.comma_list(self.p["cloud_type"]):
+            item = item.upper()
+            if item not in ("SECURE", "COMMUNITY", "ALL"):
+                raise _client.InvalidValueError("cloud_type: %r is not SECURE, COMMUNITY or ALL" % item[:40])
+            if item not in clouds:
+                clouds.append(item)
         if not (self.p["network_volume_id"] or self.p["instance_id"]):
             return clouds
         # Network volumes and CPU pods are Secure Cloud only (docs.runpod.io/storage/network-volumes,
@@ -506,12 +504,9 @@ class PodTask:
             raise _client.InvalidValueError(
                 "volume_gb: a CPU pod has no pod volume (got %d); leave it 0 and mount a network volume "
                 "(network_volume_id) for what must outlive the pod" % p["volume_gb"])
-        wanted = []
-        for item in p["instance_id"]:
-            for text in (part.strip() for part in str(item).split(",")):
-                if text and text not in wanted:
-                    _client.check_cpu_instance(text)
-                    wanted.append(text)
+        wanted = _client.comma_list(p["instance_id"])
+        for text in wanted:
+            _client.check_cpu_instance(text)
         known = self.cpu_catalogue(wanted)
         for instance in wanted:
             row = known.get(instance)

@@ -146,9 +146,25 @@ def test_deploy_with_a_network_volume_creates_it_once_and_mounts_it(sandbox):
                            network_volume_gb=20, network_volume_data_center="EU-RO-1")
     rc, real, err = run_playbook("playbooks/deploy.yml", extra, tags="pod")
     assert rc == 0, err
-    volume = dict(task_results(real))["Create or reuse the network volume for the models"]["volume"]
+    volume = dict(task_results(real))["Create or reuse the network volume"]["volume"]
     pod = [p for p in sandbox.pods() if p["name"] == "fac-nv"][0]
     assert pod["networkVolumeId"] == volume["id"] and pod["volumeMountPath"] == "/workspace"
     assert pod["machine"]["dataCenterId"] == "EU-RO-1"  # placed where the volume is
     rc, again, err = run_playbook("playbooks/deploy.yml", extra, tags="pod")
     assert rc == 0 and stats(again)["changed"] == 0, err
+    # Another pod on the volume while fac-nv runs: refused in one line before any pod is made.
+    other = dict(extra, pod_name="fac-nv-2")
+    rc, refused, err = run_playbook("playbooks/deploy.yml", other, tags="pod")
+    failed = [result for _name, result in task_results(refused) if result.get("failed")]
+    assert rc != 0 and len(failed) == 1, err
+    message = failed[0]["msg"]
+    assert "\n" not in message.strip(), message
+    assert message.startswith("Network volume fac-models (%s) is mounted by running pod(s) fac-nv, " % volume["id"])
+    assert "playbooks/stop.yml -e pod_name=fac-nv" in message
+    assert [p["name"] for p in sandbox.pods()] == ["fac-nv"]
+    # Stopped, it serves no more: the other pod is made.
+    rc, _out, err = run_playbook("playbooks/stop.yml", {"pod_name": "fac-nv"})
+    assert rc == 0, err
+    rc, _out, err = run_playbook("playbooks/deploy.yml", other, tags="pod")
+    assert rc == 0, err
+    assert sorted(p["name"] for p in sandbox.pods()) == ["fac-nv", "fac-nv-2"]
