@@ -554,18 +554,23 @@ class Client:
         sky/catalog/data_fetchers/fetch_runpod.py): cpuFlavors(input: {id}) with
         specifics(input: {instanceId, dataCenterId}) { stockStatus securePrice }. Unknown ids are left out.
         """
-        rows = {}
-        for instance_id in instance_ids:
+        wanted, declared, fields, variables = [], [], [], {}
+        for n, instance_id in enumerate(instance_ids):  # one query for them all, an alias per instance
             flavour, vcpus, ram = check_cpu_instance(instance_id)
             specifics = {"instanceId": instance_id}
             if data_center_id:
                 specifics["dataCenterId"] = check_id(data_center_id, "data_center_id")
-            data = self.query(
-                "query CpuFlavors($flavour: CpuFlavorInput, $specifics: SpecificsInput) { cpuFlavors(input: $flavour) "
-                "{ id displayName minVcpu maxVcpu ramMultiplier diskLimitPerVcpu "
-                "specifics(input: $specifics) { stockStatus securePrice } } }",
-                variables={"flavour": {"id": flavour}, "specifics": specifics})
-            for row in data.get("cpuFlavors") or []:
+            wanted.append((instance_id, flavour, vcpus, ram))
+            declared.append("$flavour%d: CpuFlavorInput, $specifics%d: SpecificsInput" % (n, n))
+            fields.append("cpu%d: cpuFlavors(input: $flavour%d) { id displayName minVcpu maxVcpu ramMultiplier "
+                          "diskLimitPerVcpu specifics(input: $specifics%d) { stockStatus securePrice } }" % (n, n, n))
+            variables.update({"flavour%d" % n: {"id": flavour}, "specifics%d" % n: specifics})
+        if not wanted:
+            return {}
+        data = self.query("query CpuFlavors(%s) { %s }" % (", ".join(declared), " ".join(fields)), variables=variables)
+        rows = {}
+        for n, (instance_id, flavour, vcpus, ram) in enumerate(wanted):
+            for row in data.get("cpu%d" % n) or []:
                 if row.get("id") == flavour and row.get("specifics"):
                     rows[instance_id] = dict(row, vcpus=vcpus, ram_gb=ram)
         return rows

@@ -44,6 +44,16 @@ def test_a_cpu_pod_is_made_on_its_instance_priced_as_listed_and_unchanged_after(
     assert run_module("pod", dict(name="fac-fill", state="absent"))["changed"] is True
 
 
+def test_several_cpu_instances_are_read_in_one_query_each_with_its_own_price(sandbox):
+    wanted = ["cpu3c-4-8", "cpu3g-4-16", "cpu5c-4-8", "cpu3c-2-4"]
+    sandbox.clear_requests()
+    cpus = run_module("gpu_info", dict(instance_id=wanted))["cpus"]
+    assert [cpu["id"] for cpu in cpus] == wanted  # in the order asked
+    prices = dict((cpu["id"], cpu["price_per_hr"]) for cpu in cpus)
+    assert prices["cpu3c-4-8"] == 2 * prices["cpu3c-2-4"] > 0  # priced per vCPU-hour
+    assert len([r for r in sandbox.requests() if "cpuFlavors" in r["query"]]) == 1
+
+
 def test_the_unmodified_sdk_makes_a_cpu_pod_the_same_way(sdk):
     made = sdk.create_pod("fac-sdk-cpu", IMAGE, instance_id="cpu3g-4-16")
     pod = sdk.get_pod(made["id"])
