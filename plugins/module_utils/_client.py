@@ -518,7 +518,15 @@ class Client:
         return self.query(text)["podStop"]
 
     def resume_pod(self, pod_id, gpu_count, bid_per_gpu=None):
-        """Start a stopped pod: podResume for on-demand pods, podBidResume (with a bid) for spot pods."""
+        """Start a stopped pod: podResume for on-demand pods, podBidResume (with a bid) for spot pods.
+
+        ``gpu_count`` None (a CPU pod, which has no GPUs to ask for) sends podResume with the pod id only, as
+        public clients do (e.g. TimothyKwon10/Palette functions/Services/ImageTagging/runPodAPI.mjs); the SDK
+        always sends a GPU count.
+        """
+        if gpu_count is None:
+            text = 'mutation { podResume(input: {podId: "%s"}) { id desiredStatus costPerHr } }' % check_id(pod_id, "id")
+            return self.query(text, idempotent=False)["podResume"]
         if bid_per_gpu is not None:
             text = ('mutation { podBidResume(input: {podId: "%s", bidPerGpu: %s, gpuCount: %d}) '
                     "{ id desiredStatus costPerHr } }" % (check_id(pod_id, "id"), float(bid_per_gpu), int(gpu_count)))

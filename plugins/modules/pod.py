@@ -706,7 +706,7 @@ class PodTask:
     def resume(self, pod):
         """podResume for an on-demand pod; podBidResume for a spot pod, which keeps it a spot pod."""
         self.rebooted.add(pod["id"])
-        count = pod.get("gpuCount") or self.p["gpu_count"]
+        count = None if self.p["instance_id"] else pod.get("gpuCount") or self.p["gpu_count"]  # a CPU pod: no GPUs
         bid = None
         if pod.get("podType") == "INTERRUPTABLE":
             gpu = (pod.get("machine") or {}).get("gpuTypeId")

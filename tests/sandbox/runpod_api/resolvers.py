@@ -44,7 +44,7 @@ def root_mutation(world):
         return world.stop(input["podId"])
 
     def resume(_info, input):  # pylint: disable=redefined-builtin
-        return world.resume(input["podId"], input["gpuCount"])
+        return world.resume(input["podId"], input.get("gpuCount"))
 
     def bid_resume(_info, input):  # pylint: disable=redefined-builtin
         return world.resume(input["podId"], input["gpuCount"], bid_per_gpu=input["bidPerGpu"])

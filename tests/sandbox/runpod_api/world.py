@@ -312,6 +312,7 @@ class World:
         if pod["desiredStatus"] == "RUNNING":
             raise SandboxError("Pod is already running.")
         if pod["gpuTypeId"]:
+            gpu_count = gpu_count or pod["gpuCount"]  # not given: the pod's own count (RunPod documents neither way)
             stock = self.state["stock"][pod["gpuTypeId"]]
             if stock.get(pod["cloudType"], 0) < gpu_count:
                 raise SandboxError(RESUME_CAPACITY_ERROR)

@@ -41,6 +41,14 @@ def test_a_cpu_pod_is_made_on_its_instance_priced_as_listed_and_unchanged_after(
 
     again = run_module("pod", CPU)
     assert again["changed"] is False and again["id"] == made["id"] and again["drift"] == []
+
+    # Stopped and started again: resumed with its id only, no GPU count asked for.
+    assert run_module("pod", dict(CPU, state="stopped"))["changed"] is True
+    sandbox.clear_requests()
+    resumed = run_module("pod", dict(CPU, state="running"))
+    assert resumed["changed"] is True and resumed["pod"]["status"] == "RUNNING" and resumed["id"] == made["id"]
+    sent = [r["query"] for r in sandbox.requests() if "podResume" in r["operations"]]
+    assert len(sent) == 1 and "gpuCount" not in sent[0], sent
     assert run_module("pod", dict(name="fac-fill", state="absent"))["changed"] is True
 
 
