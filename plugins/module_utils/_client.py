@@ -562,12 +562,11 @@ class Client:
         sky/catalog/data_fetchers/fetch_runpod.py): cpuFlavors(input: {id}) with
         specifics(input: {instanceId, dataCenterId}) { stockStatus securePrice }. Unknown ids are left out.
         """
+        where = {"dataCenterId": check_id(data_center_id, "data_center_id")} if data_center_id else {}
         wanted, declared, fields, variables = [], [], [], {}
         for n, instance_id in enumerate(instance_ids):  # one query for them all, an alias per instance
             flavour, vcpus, ram = check_cpu_instance(instance_id)
-            specifics = {"instanceId": instance_id}
-            if data_center_id:
-                specifics["dataCenterId"] = check_id(data_center_id, "data_center_id")
+            specifics = dict(where, instanceId=instance_id)
             wanted.append((instance_id, flavour, vcpus, ram))
             declared.append("$flavour%d: CpuFlavorInput, $specifics%d: SpecificsInput" % (n, n))
             fields.append("cpu%d: cpuFlavors(input: $flavour%d) { id displayName minVcpu maxVcpu ramMultiplier "

@@ -323,6 +323,7 @@ def test_an_ssh_cut_mid_download_is_survived_and_an_outage_is_followed_by_the_ne
         rc, out = _models_run_cut_mid_download(pod, extra, lambda: podman.run("exec", container, "pkill", "-KILL", "sshd"))
         podman.run("exec", container, "/usr/sbin/sshd", "-E", "/var/log/sshd.log")  # as the pod's start.sh runs it
         assert rc != 0 and "UNREACHABLE" in out, out[-2000:]
+        assert pod.sh("test -f %s/config.json || true; ls %s/.cache/funaudiochat" % (model, model)).returncode == 0
         rc, out, err = pod.provision(extra, tags="models")
         ok(rc, out, err)
         result = dict(task_results(out, "fac-roles"))["funaudiochat.runpod.models : Download the models (progress below while it runs)"]
