@@ -207,6 +207,29 @@ def test_the_servers_and_their_tts_gpu_follow_the_gpus(pod):
     assert "funaudiochat-2" not in pod.sh("supervisorctl status").stdout  # the second server is gone
 
 
+def test_on_a_network_volume_the_pods_files_move_to_its_own_directory_and_its_supervisord_follows(pod):
+    """A pod on a network volume keeps its own files in pods/<RunPod id>/ (the pod_home filter), so pods sharing
+    the volume never share them. A pod whose files were in the home (a pod provisioned before that layout) moves:
+    the boot script shuts down the supervisord started from the home's configuration and starts the pod's own."""
+    own = "%s/pods/%s" % (HOME, pod.id)
+    try:
+        rc, out, err = pod.provision({"runpod_id": pod.id, "runpod_network_volume_id": "nv-sandbox"},
+                                     tags="server,verify")
+        ok(rc, out, err)
+        assert "-c %s/supervisor/supervisord.conf" % own in pod.sh("pgrep -af bin/supervisord").stdout
+        assert pod.sh("%s/bin/funaudiochat-ready" % own).stdout.strip() == "ready"
+        assert json.loads(pod.sh("cat %s/servers.json" % own).stdout)[0]["log"] == own + "/logs/server.log"
+        assert "runs another configuration: shutting it down" in pod.sh("cat %s/logs/boot.log" % own).stdout
+        # The start command runs the home's boot script, the same for every pod: it finds this pod's.
+        assert pod.sh("%s/bin/funaudiochat-boot" % HOME).stdout.strip() == "running"
+        assert "server fac-roles.funaudiochat 127.0.0.1:8002" in pod.sh("cat %s/front-door/haproxy.cfg" % own).stdout
+    finally:
+        pod.sh("rm -rf %s/pods" % HOME)
+        rc, out, err = pod.provision(tags="server,verify")
+    ok(rc, out, err)
+    assert "-c %s/supervisor/supervisord.conf" % HOME in pod.sh("pgrep -af bin/supervisord").stdout
+
+
 @pytest.mark.slow  # a fault case (make test-full): 75 s of make test's budget
 def test_a_server_on_localhost_only_is_named_by_verify(pod):
     try:
