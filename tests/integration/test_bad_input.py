@@ -95,7 +95,6 @@ PLAYBOOK_CASES = [
     (dict(servers_per_pod="many"), "server_layout: count must be a number, got 'many'"),
     (dict(pod_count=0), "pod_count must be a whole number of pods, 1 or more (got 0)"),
     (dict(pod_count="two"), "pod_count must be a whole number of pods, 1 or more (got two)"),
-    (dict(network_volume="models", pod_count=2), "network_volume cannot be shared by a fleet yet (pod_count=2)"),
 ]
 
 MUTATIONS = {"podFindAndDeployOnDemand", "podRentInterruptable", "podStop", "podResume", "podBidResume",

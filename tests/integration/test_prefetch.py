@@ -1,24 +1,28 @@
-"""GPU time only for serving: a CPU pod fills a new network volume, then the GPU pod installs and downloads nothing.
+"""GPU time only for serving: a CPU pod fills a new network volume, then a fleet's GPU pods install and download nothing.
 
-What an operator paying per GPU-minute relies on after `deploy.yml -e network_volume=NEW`: a CPU pod is made in
-the volume's data center, fills it (the Python environment, the app, the models, supervisor and the web page),
-and is terminated; only then is the GPU pod made, and on the warm volume it installs 0 packages and downloads
-0 bytes (P7), then answers the spoken question. The report says what the CPU and the GPU time cost. Another
-pod's live writer lock on the volume makes the run fail in one line naming it; a failed prefetch terminates its
-CPU pod and makes no GPU pod.
+What an operator paying per GPU-minute relies on after `deploy.yml -e network_volume=NEW -e pod_count=2`: a CPU pod
+is made in the volume's data center, fills it (the Python environment, the app, the models, supervisor and the web
+page), and is terminated; only then are the GPU pods made. Both mount the warm volume at once, take turns under its
+writer lock, install 0 packages and download 0 bytes (P7), keep their own files (supervisor, logs, servers.json) in
+pods/<RunPod id>/ beside the shared install, and answer the spoken question; the front door reaches both. A pod
+stopped and resumed serves again by itself from its own files while the other serves on. The report says what the
+CPU and the GPU time cost. Another pod's live writer lock on the volume makes the run fail in one line naming it; a
+failed prefetch terminates its CPU pod and makes no GPU pod.
 """
 
 import json
 import os
 import subprocess
 
-from tests.helpers import REPO_ROOT, made_pods, run_playbook, task_results
+from tests.helpers import REPO_ROOT, answered_by_itself, made_pods, run_playbook, task_results
 from tests.sandbox import podman
 from tests.sandbox.runpod_api.podman_backend import POD_HOST, container_name
 
-POD = "fac-warm"
+FLEET = "fac-warm"
+PODS = ["fac-warm-1", "fac-warm-2"]
 VOLUME = "fac-cache"
-LOCK = "/workspace/funaudiochat/.writer.lock"
+HOME = "/workspace/funaudiochat"
+LOCK = HOME + "/.writer.lock"
 
 # On the GPU pod, the tasks that install or download: on a warm volume none of them may run.
 INSTALLS = ("funaudiochat.runpod.torch : Install torch",
@@ -28,64 +32,109 @@ INSTALLS = ("funaudiochat.runpod.torch : Install torch",
             "funaudiochat.runpod.front_door : Install the client's packages as its lock file says (npm ci)")
 
 
-def pods_named(stack):
+def sdk(stack):
     import runpod  # pylint: disable=import-outside-toplevel
     os.environ.update(stack.env())
     runpod.api_key = os.environ["RUNPOD_API_KEY"]
-    return sorted(pod["name"] for pod in runpod.get_pods())
+    return runpod
 
 
-def test_a_cpu_pod_fills_a_new_network_volume_and_the_gpu_pod_installs_nothing(sandbox_stack, tmp_path):
+def pods_named(stack):
+    return sorted(pod["name"] for pod in sdk(stack).get_pods())
+
+
+def test_a_cpu_pod_fills_a_new_network_volume_and_a_fleet_shares_it_installing_nothing(sandbox_stack, tmp_path):
     env = sandbox_stack.env()
     report = tmp_path / "report.json"
     env["FUNAUDIOCHAT_S2S_REPORT"] = str(report)
     volume = dict(network_volume=VOLUME, network_volume_gb=50, network_volume_data_center="EU-RO-1")
     rc, out, err = run_playbook("playbooks/deploy.yml", env=env, extra_vars=sandbox_stack.deploy_vars(
-        pod_name=POD, gpu="A40", **volume))
+        pod_name=FLEET, pod_count=2, gpu="A40", **volume))
     assert rc == 0, err[-3000:]
-    pod = made_pods(out)[POD]
+    made = made_pods(out)
+    ids = [made[name]["id"] for name in PODS]
     try:
-        # The CPU pod filled the volume and is gone; the GPU pod is there (other tests' pods may be too).
-        assert POD in pods_named(sandbox_stack) and VOLUME + "-prefetch" not in pods_named(sandbox_stack)
+        # The CPU pod filled the volume and is gone; the GPU pods are there (other tests' pods may be too).
+        assert set(PODS) <= set(pods_named(sandbox_stack)) and VOLUME + "-prefetch" not in pods_named(sandbox_stack)
+        assert [made[name]["pod"]["network_volume_id"] for name in PODS] == [made[PODS[0]]["pod"]["network_volume_id"]] * 2
         written = json.loads(report.read_text())
         prefetch = written[VOLUME + "-prefetch"]
         assert prefetch["verdict"] == "PREFETCHED" and prefetch["prefetch"]["terminated"] is True
         assert prefetch["prefetch"]["instance_id"] == "cpu3c-4-8" and prefetch["prefetch"]["network_volume"] == VOLUME
         assert prefetch["cost_usd"] > 0 and prefetch["cost_per_day_usd"] is None
         assert set(prefetch["stages"]) >= {"pod", "torch", "app", "models"}
-        assert written[POD]["verdict"] == "PASSED" and written[POD]["prefetch"] is None
-        assert written[POD]["billed_seconds"] < written[POD]["run_seconds"], "the GPU pod is billed from its making"
+        for name in PODS:
+            assert written[name]["verdict"] == "PASSED" and written[name]["prefetch"] is None, written[name]
+            assert written[name]["billed_seconds"] < written[name]["run_seconds"], "a GPU pod is billed from its making"
         assert ("spent: %.3f USD of CPU time (prefetch), %.3f USD of GPU time"
-                % (prefetch["cost_usd"], written[POD]["cost_usd"])) in out["report_text"]
-        assert "fleet:" not in out["report_text"], "the CPU pod is no pod of a fleet"
+                % (prefetch["cost_usd"], sum(written[name]["cost_usd"] for name in PODS))) in out["report_text"]
+        fleet_line = [line for line in out["report_text"].splitlines() if line.startswith("fleet:")]
+        assert fleet_line == ["fleet: 2 pods, 2 of 2 servers answered, 2 conversations at once through the front door, "
+                              "%.2f USD/h in all" % sum(made[name]["cost_per_hr"] for name in PODS)], out["report_text"]
 
-        # P7: on the warm volume the GPU pod installed no package and downloaded no byte.
-        results = dict(task_results(out, POD))
-        for name in INSTALLS:
-            ran = [result for task, result in results.items() if task.startswith(name)]
-            assert ran and all(result.get("skipped") for result in ran), (name, ran)
-        downloads = results["funaudiochat.runpod.models : Download the models (progress below while it runs)"]
+        # P7: on the warm volume neither GPU pod installed a package or downloaded a byte. The first checked the
+        # install under the volume's writer lock, found the models whole, and gave the lock back; the second, held
+        # by the run until the first was done, only checked that torch sees its GPU.
+        for name in PODS:
+            results = dict(task_results(out, name))
+            for task in INSTALLS:
+                ran = [result for title, result in results.items() if title.startswith(task)]
+                assert ran and all(result.get("skipped") for result in ran), (name, task, ran)
+        first, second = dict(task_results(out, PODS[0])), dict(task_results(out, PODS[1]))
+        downloads = first["funaudiochat.runpod.models : Download the models (progress below while it runs)"]
         assert [item["bytes_needed"] for item in downloads["results"]] == [0, 0]
         assert all(not item["changed"] for item in downloads["results"])
-        # It held the volume's writer lock for the install stages, and gave it back.
-        assert on_pod(pod["id"], "test -e %s && echo held || echo free" % LOCK) == "free"
+        assert second["funaudiochat.runpod.models : Download the models (progress below while it runs)"].get("skipped")
+        take = "funaudiochat.runpod.models : Take the volume's writer lock (retries while another pod installs or downloads)"
+        takes = [[result for task, result in task_results(out, name) if task == take] for name in PODS]
+        assert [sum(not result.get("skipped") for result in results) for results in takes] == [1, 0], takes
+        assert on_pod(ids[0], "test -e %s && echo held || echo free" % LOCK) == "free"
+
+        # Each pod's own files are its own, beside the one install; the front door on the first reaches both.
+        assert on_pod(ids[1], "ls %s/pods" % HOME).split() == sorted(ids)
+        for pod_id in ids:
+            layout = json.loads(on_pod(pod_id, "cat %s/pods/%s/servers.json" % (HOME, pod_id)))
+            assert [server["port"] for server in layout] == [8002], layout
+            assert on_pod(pod_id, "%s/pods/%s/bin/funaudiochat-ready" % (HOME, pod_id)) == "ready"
+        haproxy = on_pod(ids[0], "cat %s/pods/%s/front-door/haproxy.cfg" % (HOME, ids[0]))
+        assert "server fac-warm-1.funaudiochat 127.0.0.1:8002" in haproxy and "server fac-warm-2.funaudiochat " in haproxy
+
+        # Stopped and resumed, the second pod's start command starts its own programs from pods/<its id>/ with
+        # no Ansible run, while the first serves on.
+        runpod = sdk(sandbox_stack)
+        runpod.stop_pod(ids[1])
+        runpod.resume_pod(ids[1], 1)
+        answered_by_itself(runpod, ids[1])
+        assert "boot: supervisord started" in on_pod(ids[1], "cat %s/pods/%s/logs/boot.log" % (HOME, ids[1]))
+        answered_by_itself(runpod, ids[0], timeout=30)
+
+        # status.yml reads each pod's idle-stop state from its own directory.
+        rc, status, err = run_playbook("playbooks/status.yml", extra_vars={"name_prefix": FLEET + "-"},
+                                       env=dict(env, FUNAUDIOCHAT_KNOWN_HOSTS=str(tmp_path / "known_hosts_status")))
+        assert rc == 0, err[-2000:]
+        header, *rows = dict(task_results(status))["Show the pods"]["msg"].splitlines()[:3]
+        for row in rows:
+            columns = dict((name, row[header.index(name):].split("  ")[0]) for name in ("POD", "SERVER", "STOPS AT"))
+            assert columns["POD"] in PODS and columns["SERVER"] == "up", row
+            assert columns["STOPS AT"].endswith(" UTC (in 59 min)") or columns["STOPS AT"].endswith(" UTC (in 60 min)"), row
 
         # Another pod installing onto the volume (its lock held, its heartbeat counting): one line naming it.
         podman.run("cp", os.path.join(REPO_ROOT, "roles/models/files/volume_lock.py"),
-                   container_name(pod["id"]) + ":/tmp/volume_lock.py")
-        taken = on_pod(pod["id"], "python3 /tmp/volume_lock.py take --dir %s --owner otherpod123 --label fac-other" % LOCK)
+                   container_name(ids[0]) + ":/tmp/volume_lock.py")
+        taken = on_pod(ids[0], "python3 /tmp/volume_lock.py take --dir %s --owner otherpod123 --label fac-other" % LOCK)
         assert json.loads(taken)["held"] is True
         rc, out, err = run_playbook("playbooks/deploy.yml", env=env, extra_vars=sandbox_stack.deploy_vars(
-            pod_name=POD, gpu="A40", models_volume_lock_wait=15, **volume))
+            pod_name=FLEET, pod_count=2, gpu="A40", models_volume_lock_wait=15, **volume))
         assert rc != 0
-        failure = dict(task_results(out, POD))["funaudiochat.runpod.models : Fail when another pod kept the volume's writer lock"]
+        failure = dict(task_results(out, PODS[0]))[
+            "funaudiochat.runpod.models : Fail when another pod kept the volume's writer lock"]
         assert failure["msg"].startswith("Pod fac-other (otherpod123) has been installing onto this volume since "), failure
         assert "still is after 15 s: run again once it is done" in failure["msg"] and "\n" not in failure["msg"]
         assert VOLUME + "-prefetch" not in pods_named(sandbox_stack), "no CPU pod for a volume that was there before"
     finally:
-        subprocess.run(["podman", "exec", container_name(pod["id"]), "pkill", "-f", "volume_lock.py"], check=False,
+        subprocess.run(["podman", "exec", container_name(ids[0]), "pkill", "-f", "volume_lock.py"], check=False,
                        capture_output=True, env=podman.environment(None))
-        run_playbook("playbooks/terminate.yml", env=env, extra_vars={"pod_name": POD})
+        run_playbook("playbooks/terminate.yml", env=env, extra_vars={"name_prefix": FLEET + "-", "confirm": "yes"})
 
 
 def test_a_failed_prefetch_terminates_its_cpu_pod_and_makes_no_gpu_pod(sandbox_stack, tmp_path):
@@ -106,3 +155,4 @@ def test_a_failed_prefetch_terminates_its_cpu_pod_and_makes_no_gpu_pod(sandbox_s
 def on_pod(pod_id, command):
     """A command in the pod's container, through podman."""
     return podman.run("exec", container_name(pod_id), "bash", "-c", command, check=False).strip()
+
