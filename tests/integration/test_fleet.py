@@ -121,6 +121,7 @@ def test_a_fleet_is_made_at_once_and_its_front_door_serves_every_pods_server(fle
     config = ssh(first["ssh_host"], first["ssh_port"], stack.ssh_key,
                  "grep -E '^ +server ' /workspace/funaudiochat/front-door/haproxy.cfg").stdout.split("\n")
     addresses = dict(line.split()[1:3] for line in config if line.strip())
+    assert addresses.pop("web") == "127.0.0.1:8020"  # the web page's file server, on the front door's pod
     assert addresses == {
         "fleet-1.funaudiochat": "127.0.0.1:8002",
         "fleet-2.funaudiochat": "%s:%s" % (pods["fleet-2"]["ssh_host"], pods["fleet-2"]["ports"]["8002"]),
