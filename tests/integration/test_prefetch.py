@@ -155,4 +155,3 @@ def test_a_failed_prefetch_terminates_its_cpu_pod_and_makes_no_gpu_pod(sandbox_s
 def on_pod(pod_id, command):
     """A command in the pod's container, through podman."""
     return podman.run("exec", container_name(pod_id), "bash", "-c", command, check=False).strip()
-
