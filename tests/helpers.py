@@ -218,3 +218,19 @@ def answered_by_itself(runpod, pod_id, timeout=180, private_port=8002):
                 last = str(exc)
         time.sleep(0.5)
     raise AssertionError("pod %s did not answer by itself within %ss: %s" % (pod_id, timeout, last))
+
+
+def sdk(stack):
+    """The runpod SDK pointed at ``stack``'s sandbox API, with its key set."""
+    import runpod  # pylint: disable=import-outside-toplevel
+    os.environ.update(stack.env())
+    runpod.api_key = os.environ["RUNPOD_API_KEY"]
+    return runpod
+
+
+def on_pod(pod_id, command):
+    """A command in a container pod, through podman (not SSH: no login is made); its stdout, stripped."""
+    # pylint: disable=import-outside-toplevel
+    from tests.sandbox import podman
+    from tests.sandbox.runpod_api.podman_backend import container_name
+    return podman.run("exec", container_name(pod_id), "bash", "-c", command, check=False).strip()

@@ -14,7 +14,7 @@ import json
 import os
 import subprocess
 
-from tests.helpers import REPO_ROOT, answered_by_itself, made_pods, run_playbook, task_results
+from tests.helpers import REPO_ROOT, answered_by_itself, made_pods, on_pod, run_playbook, sdk, task_results
 from tests.sandbox import podman
 from tests.sandbox.runpod_api.podman_backend import POD_HOST, container_name
 
@@ -30,13 +30,6 @@ INSTALLS = ("funaudiochat.runpod.torch : Install torch",
             "funaudiochat.runpod.server : Install supervisor into the app's environment",
             "funaudiochat.runpod.front_door : Fetch Node.js from PyPI",
             "funaudiochat.runpod.front_door : Install the client's packages as its lock file says (npm ci)")
-
-
-def sdk(stack):
-    import runpod  # pylint: disable=import-outside-toplevel
-    os.environ.update(stack.env())
-    runpod.api_key = os.environ["RUNPOD_API_KEY"]
-    return runpod
 
 
 def pods_named(stack):
@@ -102,11 +95,13 @@ def test_a_cpu_pod_fills_a_new_network_volume_and_a_fleet_shares_it_installing_n
         # Stopped and resumed, the second pod's start command starts its own programs from pods/<its id>/ with
         # no Ansible run, while the first serves on.
         runpod = sdk(sandbox_stack)
+        first_server = on_pod(ids[0], "pgrep -of web_demo.server.server")
         runpod.stop_pod(ids[1])
         runpod.resume_pod(ids[1], 1)
         answered_by_itself(runpod, ids[1])
         assert "boot: supervisord started" in on_pod(ids[1], "cat %s/pods/%s/logs/boot.log" % (HOME, ids[1]))
         answered_by_itself(runpod, ids[0], timeout=30)
+        assert first_server and on_pod(ids[0], "pgrep -of web_demo.server.server") == first_server, "never restarted"
 
         # status.yml reads each pod's idle-stop state from its own directory.
         rc, status, err = run_playbook("playbooks/status.yml", extra_vars={"name_prefix": FLEET + "-"},
@@ -150,8 +145,3 @@ def test_a_failed_prefetch_terminates_its_cpu_pod_and_makes_no_gpu_pod(sandbox_s
     assert failure.startswith("The prefetch onto network volume fac-cold-cache failed (Check out Fun-Audio-Chat "), failure
     assert failure.endswith("the CPU pod was terminated") and "\n" not in failure, failure
     assert "fac-cold" not in pods_named(sandbox_stack) and "fac-cold-cache-prefetch" not in pods_named(sandbox_stack)
-
-
-def on_pod(pod_id, command):
-    """A command in the pod's container, through podman."""
-    return podman.run("exec", container_name(pod_id), "bash", "-c", command, check=False).strip()

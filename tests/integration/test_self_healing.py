@@ -9,28 +9,15 @@ another pod. The spoken question is asked from this machine over the pod's new p
 """
 
 import json
-import os
 import subprocess
 import time
 import urllib.request
 
-from tests.helpers import answered_by_itself, made_pods, run_playbook, task_results
+from tests.helpers import answered_by_itself, made_pods, on_pod, run_playbook, sdk, task_results
 from tests.sandbox import podman
 from tests.sandbox.runpod_api.podman_backend import container_name
 
 POD = "fac-heal"
-
-
-def sdk(stack):
-    import runpod  # pylint: disable=import-outside-toplevel
-    os.environ.update(stack.env())
-    runpod.api_key = os.environ["RUNPOD_API_KEY"]
-    return runpod
-
-
-def on_pod(pod_id, command):
-    """A command in the pod's container, through podman (not SSH: no login is made)."""
-    return podman.run("exec", container_name(pod_id), "bash", "-c", command, check=False).strip()
 
 
 def logins(pod_id):
