@@ -402,7 +402,7 @@ def test_reprovision_through_the_inventory_plugin_changes_nothing_and_talks(pod)
     rc, out, err = run_playbook("playbooks/reprovision.yml", extra_vars=extra_vars, inventory="inventory/runpod.yml",
                                 env=pod.env)
     ok(rc, out, err)
-    assert stats(out, "fac-roles")["changed"] == 0
+    assert stats(out, "fac-roles")["changed"] == 0, changed_tasks(out)
     # Asked once, on the pod's rolling turn, before it takes conversations again (s2s_check.yml then skips it).
     asked = [result for name, result in task_results(out, "fac-roles")
              if name == "Ask the shipped spoken question and judge the spoken answer" and not result.get("skipped")]

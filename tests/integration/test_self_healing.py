@@ -42,6 +42,11 @@ def test_a_pod_serves_again_by_itself_and_stops_itself_when_idle(sandbox_stack, 
         assert ("idle stop: the pod stops itself after 1 min without a conversation (a resume serves again by "
                 "itself); left running: %.2f USD a day" % written["cost_per_day_usd"]) in out["report_text"]
         assert pod["pod"]["start_command"].endswith("exec /start.sh'")
+        # The run held the idle stop off while it worked on the pod (its SSH connections counted: a run
+        # longer than the 1 minute is not stopped under it), and let it go at its end.
+        watched = on_pod(pod_id, "cat /workspace/funaudiochat/logs/idle-stop.log")
+        assert watched.index("an Ansible run works on the pod") < watched.index("the Ansible run is over"), watched
+        assert on_pod(pod_id, "ls /workspace/funaudiochat/idle-stop.hold 2>&1 || true").endswith("No such file or directory")
 
         # Stopped and resumed through RunPod's API, as from the console: the container disk is new.
         runpod.stop_pod(pod_id)

@@ -3,13 +3,17 @@
 Run by supervisord on the pod (the server role's idle-stop program), with its settings in a JSON file
 given as the only argument: idle_stop_minutes (0: no idle stop), max_hours (0: no cap), port_files
 (JSON files naming the ports sessions come in on: the servers' servers.json, the front door's
-ports.json), state_file (what status.yml reads) and poll_seconds.
+ports.json), state_file (what status.yml reads), hold_file and ssh_ports (below) and poll_seconds.
 
 A session is an inbound TCP connection to one of those ports that is open at two polls in a row, a
 second apart by default: a websocket conversation, or the spoken check (a turn ends after 2 s of
 quiet). The front door's health checks are TCP connects of a few milliseconds: never seen twice. SSH logins do
-not count. The idle clock starts at the watcher's start (every container start, from the boot
-script) and restarts at every session.
+not count (a status check or a forgotten shell would keep the pod), except while an Ansible run works on the
+pod: provision.yml writes hold_file at its start and removes it at its end, and while it is there, inbound SSH
+connections (ssh_ports, sshd's 22 in RunPod's images) count as sessions too, so a long install or download is
+not stopped under the run. A run that died leaves the file, but its connections close (ssh's ControlPersist,
+60 s by default), and the clock runs again. The idle clock starts at the watcher's start (every container
+start, from the boot script) and restarts at every session.
 
 The pod stops itself with its own RUNPOD_API_KEY (RunPod puts a pod-scoped key in every pod; what it
 may do is not documented): RunPod's GraphQL podStop first, then runpodctl as RunPod's docs show it
@@ -151,6 +155,9 @@ def main(argv):
     write_every = float(config.get("state_seconds", 15))
     retry = float(config.get("retry_minutes", 5)) * 60
     state_file = config["state_file"]
+    hold_file = config.get("hold_file")
+    ssh_ports = set(int(port) for port in config.get("ssh_ports", [22]))
+    held = False
     started = time.time()
     age = pod_age_seconds()
     pod_started = started - age if age is not None else started
@@ -164,7 +171,14 @@ def main(argv):
         % (config.get("idle_stop_minutes", 0), config.get("max_hours", 0)))
     while True:
         now = time.time()
-        current = connections(watched_ports(config.get("port_files", [])))
+        ports = watched_ports(config.get("port_files", []))
+        if bool(hold_file and os.path.exists(hold_file)) != held:
+            held = not held
+            log("an Ansible run works on the pod: its SSH connections count as sessions" if held
+                else "the Ansible run is over: SSH connections no longer count")
+        if held:
+            ports |= ssh_ports
+        current = connections(ports)
         sessions = current & seen  # open at two polls in a row
         seen = current
         if sessions and not active:
@@ -180,7 +194,7 @@ def main(argv):
         stops_at = min(stops) if stops else None
         state = {
             "pod_started_at": round(pod_started), "last_session_at": round(last_session),
-            "idle_seconds": round(now - last_session), "sessions": len(sessions),
+            "idle_seconds": round(now - last_session), "sessions": len(sessions), "held": held,
             "idle_stop_minutes": config.get("idle_stop_minutes", 0), "max_hours": config.get("max_hours", 0),
             "stops_at": round(stops_at) if stops_at else None, "updated_at": round(now), "last_error": last_error,
         }

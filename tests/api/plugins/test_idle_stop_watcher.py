@@ -88,6 +88,39 @@ def test_an_open_conversation_keeps_the_pod_and_the_pod_stops_itself_once_it_end
     assert "RunPod took the stop" in output
 
 
+def test_an_ansible_runs_ssh_connection_keeps_the_pod_only_while_its_hold_is_there(sdk, sandbox, tmp_path):
+    pod_id, key = a_pod(sdk, sandbox, "idle-hold")
+    sshd = socket.socket()  # stands in for the pod's sshd: the watcher is told its port
+    sshd.bind(("127.0.0.1", 0))
+    sshd.listen(8)
+    ssh_port = sshd.getsockname()[1]
+    hold = tmp_path / "idle-stop.hold"
+    hold.write_text('{"play": "Bring up Fun-Audio-Chat on the pods"}\n')
+    client = socket.create_connection(("127.0.0.1", ssh_port))
+    accepted, _peer = sshd.accept()
+    watcher = start_watcher(tmp_path, sandbox, pod_id, key, idle_stop_minutes=0.05, hold_file=str(hold),
+                            ssh_ports=[ssh_port])
+    try:
+        assert wait_for(lambda: state(tmp_path).get("held") and state(tmp_path).get("sessions") == 1)
+        time.sleep(6)  # twice the idle limit, with a run's SSH connection open and its hold there
+        assert sdk.get_pod(pod_id)["desiredStatus"] == "RUNNING"
+        # The run is over (it removed the hold); the same SSH connection (a shell left open, a status
+        # check) no longer keeps the pod.
+        hold.unlink()
+        removed = time.monotonic()
+        assert wait_for(lambda: sdk.get_pod(pod_id)["desiredStatus"] == "EXITED", timeout=15)
+        assert time.monotonic() - removed >= 3 - 0.2
+        assert state(tmp_path)["held"] is False
+    finally:
+        watcher.kill()
+        output = watcher.communicate()[0]
+        client.close()
+        accepted.close()
+        sshd.close()
+    assert "an Ansible run works on the pod: its SSH connections count as sessions" in output
+    assert "the Ansible run is over: SSH connections no longer count" in output
+
+
 def test_the_max_hours_cap_stops_a_busy_pod(sdk, sandbox, tmp_path):
     pod_id, key = a_pod(sdk, sandbox, "idle-cap")
     # This machine's first process started long before 0.0001 h (0.36 s) ago.
