@@ -41,7 +41,9 @@ def _idle(pod, states, now):
         return "-", "unreachable over SSH"
     if not isinstance(state, dict) or "updated_at" not in state:
         return "-", "not set up" if isinstance(state, dict) else "-"
-    idle = "in use" if state.get("sessions") else _minutes(now - float(state.get("last_session_at") or now))
+    # "held": provision.yml works on the pod, and its SSH connections count as sessions meanwhile.
+    idle = (("Ansible run" if state.get("held") else "in use") if state.get("sessions")
+            else _minutes(now - float(state.get("last_session_at") or now)))
     if state.get("last_error"):
         return idle, "stop failed: %s" % str(state["last_error"])[:60]
     if not state.get("stops_at"):

@@ -66,6 +66,12 @@ def test_the_cost_since_the_pod_started_and_its_idle_stop():
 def test_a_pod_in_use_one_that_cannot_stop_itself_and_one_without_a_watcher():
     busy = table(POD, {"updated_at": NOW, "last_session_at": NOW, "sessions": 1, "stops_at": NOW + 3600})
     assert busy["idle"] == "in use"
+    provisioning = table(POD, {"updated_at": NOW, "last_session_at": NOW, "sessions": 1, "held": True,
+                               "stops_at": NOW + 3600})
+    assert provisioning["idle"] == "Ansible run"
+    left_by_a_dead_run = table(POD, {"updated_at": NOW, "last_session_at": NOW - 120, "sessions": 0, "held": True,
+                                     "stops_at": NOW + 3480})
+    assert left_by_a_dead_run["idle"] == "2 min"
     off = table(POD, {"updated_at": NOW, "last_session_at": NOW - 60, "sessions": 0, "stops_at": None})
     assert off["stops"] == "never (idle stop off)"
     failing = table(POD, {"updated_at": NOW, "last_session_at": NOW - 4000, "sessions": 0, "stops_at": NOW - 400,
