@@ -121,7 +121,7 @@ def test_a_changed_host_key_stops_ssh_and_a_resume_learns_the_new_one(sandbox_st
         refused = adhoc()
         # Under load a connect can time out before the host key is even shown (seen once in a full run):
         # asked again, as an operator would; the key must be refused then.
-        for _ in range(2):
+        for _attempt in range(2):
             if "REMOTE HOST IDENTIFICATION HAS CHANGED" in refused.stdout + refused.stderr:
                 break
             assert "Connection timed out" in refused.stdout + refused.stderr, refused.stdout + refused.stderr
