@@ -21,21 +21,22 @@ from tests.sandbox.runpod_api.podman_backend import container_name
 POD = "fac-heal"
 
 
-def ssh_sessions_seen(pod_id, host, port, key):
-    """The most sessions the pod's idle-stop watcher counted while an SSH login stayed open for 6 s."""
+def ports_in_session(pod_id, host, port, key):
+    """The ports the pod's idle-stop watcher saw sessions on while an SSH login stayed open for 6 s, and its states."""
     login = subprocess.Popen(["ssh", "-i", key, "-p", str(port), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
                               "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "root@%s" % host, "sleep 6"])
-    seen, since = 0, int(time.time())
+    seen, states, since = set(), [], time.time()
     try:
         deadline = time.monotonic() + 6
         while time.monotonic() < deadline and login.poll() is None:
             state = json.loads(on_pod(pod_id, "cat /workspace/funaudiochat/idle-stop.state.json") or "{}")
             if state.get("updated_at", 0) >= since:  # not what it wrote before the login
-                seen = max(seen, int(state.get("sessions") or 0))
+                seen.update(state.get("session_ports") or [])
+                states.append(state)
             time.sleep(0.5)
     finally:
         assert login.wait(timeout=60) == 0, "the SSH login failed"
-    return seen
+    return seen, states
 
 
 def logins(pod_id):
@@ -68,9 +69,11 @@ def test_a_pod_serves_again_by_itself_and_stops_itself_when_idle(sandbox_stack, 
         # What the watcher sees of SSH is the pod's sshd: a real login over the pod's public port counts only
         # while a hold is there (written here without SSH, as provision.yml would).
         host, ssh_port = _pods.public_ports(runpod.get_pod(pod_id))[22]
-        assert ssh_sessions_seen(pod_id, host, ssh_port, env["SANDBOX_SSH_KEY"]) == 0
+        seen, states = ports_in_session(pod_id, host, ssh_port, env["SANDBOX_SSH_KEY"])
+        assert 22 not in seen, states
         on_pod(pod_id, "echo '{}' > /workspace/funaudiochat/idle-stop.hold")
-        assert ssh_sessions_seen(pod_id, host, ssh_port, env["SANDBOX_SSH_KEY"]) >= 1
+        seen, states = ports_in_session(pod_id, host, ssh_port, env["SANDBOX_SSH_KEY"])
+        assert 22 in seen, states
         on_pod(pod_id, "rm /workspace/funaudiochat/idle-stop.hold")
 
         # Stopped and resumed through RunPod's API, as from the console: the container disk is new.

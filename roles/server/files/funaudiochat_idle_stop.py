@@ -181,8 +181,9 @@ def main(argv):
         current = connections(ports)
         sessions = current & seen  # open at two polls in a row
         seen = current
+        session_ports = sorted(set(int(local.rsplit(":", 1)[1], 16) for local, _remote in sessions))
         if sessions and not active:
-            log("%d session(s) open" % len(sessions))
+            log("%d session(s) open, on port(s) %s" % (len(sessions), ", ".join(str(port) for port in session_ports)))
         elif active and not sessions:
             log("no session open; the pod stops at %s unless one opens"
                 % (time.strftime("%H:%M:%SZ", time.gmtime(now + idle_limit)) if idle_limit else "its max_hours cap"))
@@ -194,7 +195,7 @@ def main(argv):
         stops_at = min(stops) if stops else None
         state = {
             "pod_started_at": round(pod_started), "last_session_at": round(last_session),
-            "idle_seconds": round(now - last_session), "sessions": len(sessions), "held": held,
+            "idle_seconds": round(now - last_session), "sessions": len(sessions), "session_ports": session_ports, "held": held,
             "idle_stop_minutes": config.get("idle_stop_minutes", 0), "max_hours": config.get("max_hours", 0),
             "stops_at": round(stops_at) if stops_at else None, "updated_at": round(now), "last_error": last_error,
         }

@@ -101,7 +101,7 @@ def test_an_ansible_runs_ssh_connection_keeps_the_pod_only_while_its_hold_is_the
     watcher = start_watcher(tmp_path, sandbox, pod_id, key, idle_stop_minutes=0.05, hold_file=str(hold),
                             ssh_ports=[ssh_port])
     try:
-        assert wait_for(lambda: state(tmp_path).get("held") and state(tmp_path).get("sessions") == 1)
+        assert wait_for(lambda: state(tmp_path).get("held") and state(tmp_path).get("session_ports") == [ssh_port])
         time.sleep(6)  # twice the idle limit, with a run's SSH connection open and its hold there
         assert sdk.get_pod(pod_id)["desiredStatus"] == "RUNNING"
         # The run is over (it removed the hold); the same SSH connection (a shell left open, a status
