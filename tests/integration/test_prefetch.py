@@ -12,6 +12,7 @@ failed prefetch terminates its CPU pod and makes no GPU pod.
 
 import json
 import os
+import re
 import subprocess
 
 from tests.helpers import REPO_ROOT, answered_by_itself, made_pods, on_pod, run_playbook, sdk, task_results
@@ -100,7 +101,7 @@ def test_a_cpu_pod_fills_a_new_network_volume_and_a_fleet_shares_it_installing_n
         runpod.resume_pod(ids[1], 1)
         answered_by_itself(runpod, ids[1])
         assert "boot: supervisord started" in on_pod(ids[1], "cat %s/pods/%s/logs/boot.log" % (HOME, ids[1]))
-        answered_by_itself(runpod, ids[0], timeout=30)
+        answered_by_itself(runpod, ids[0])
         assert first_server and on_pod(ids[0], "pgrep -of web_demo.server.server") == first_server, "never restarted"
 
         # status.yml reads each pod's idle-stop state from its own directory.
@@ -116,7 +117,8 @@ def test_a_cpu_pod_fills_a_new_network_volume_and_a_fleet_shares_it_installing_n
         for row in rows:
             columns = dict((name, row[header.index(name):].split("  ")[0]) for name in ("POD", "SERVER", "STOPS AT"))
             assert columns["POD"] in PODS and columns["SERVER"] == "up", row
-            assert columns["STOPS AT"].endswith(" UTC (in 59 min)") or columns["STOPS AT"].endswith(" UTC (in 60 min)"), row
+            # 60 minutes after each pod's own last conversation (the first pod's is a few minutes old under load).
+            assert re.search(r" UTC \(in (5[5-9]|60) min\)$", columns["STOPS AT"]), row
 
         # Another pod installing onto the volume (its lock held, its heartbeat counting): one line naming it.
         podman.run("cp", os.path.join(REPO_ROOT, "roles/models/files/volume_lock.py"),
