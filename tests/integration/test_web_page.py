@@ -12,6 +12,8 @@ import json
 import os
 import re
 
+import pytest
+
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _probe, _s2s
 
 from tests import web_browser
@@ -20,6 +22,10 @@ from tests.helpers import REPO_ROOT, made_pods, run_playbook, ssh, task_results
 HOME = "/workspace/funaudiochat"
 NAME = "fac-web"
 SCREENSHOT = os.path.join(REPO_ROOT, "tests", "output", "web-page.png")
+
+# Chromium talking for about 4 minutes: in `make test-full`. Every deploy of `make test` builds the page and fetches
+# it through the front door (the verify role); this drives it in a real browser.
+pytestmark = pytest.mark.slow
 
 
 def deploy(stack, tmp_path, tags=None, **extra):
