@@ -145,13 +145,26 @@ def unwrap_unsafe(value):
     return value
 
 
+def ssh_command(host, port, key, command):
+    """The ssh command line that runs ``command`` on a pod as root (for a login kept open, with Popen)."""
+    return ["ssh", "-i", key, "-p", str(port), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5",
+            "root@%s" % host, command]
+
+
 def ssh(host, port, key, command, timeout=60, stdin=None):
     """Run a command on a pod as root over real SSH (``stdin`` fed to it); returns the CompletedProcess."""
-    return subprocess.run(
-        ["ssh", "-i", key, "-p", str(port), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-         "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5",
-         "root@%s" % host, command],
-        input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(ssh_command(host, port, key, command), input=stdin, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def asked_again(call, transient, tries=3):
+    """Every result of ``call()``, called again (``tries`` times at most) while ``transient(result)``: what an
+    operator does after a failure that a full test run's load causes (a connect or handshake timed out)."""
+    results = [call()]
+    while transient(results[-1]) and len(results) < tries:
+        results.append(call())
+    return results
 
 
 def pod_stage_vars(sandbox, **extra):

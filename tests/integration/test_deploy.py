@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from tests.helpers import (ANSIBLE_BIN, REPO_ROOT, ansible_env, made_pods, run_module, run_playbook, stats, task_results,
+from tests.helpers import (ANSIBLE_BIN, REPO_ROOT, ansible_env, asked_again, made_pods, run_module, run_playbook, stats, task_results,
                            wait_for_ssh)
 
 STAGES = ["pod", "system_deps", "torch", "app", "models", "server", "front_door", "verify"]
@@ -110,12 +110,7 @@ def test_a_changed_host_key_stops_ssh_and_a_resume_learns_the_new_one(sandbox_st
     def adhoc_through_timeouts():
         # Under a full run's load a connect has timed out before SSH could say anything (seen twice, once right
         # after a resume whose SSH had just answered): asked again, as an operator would.
-        result = adhoc()
-        for _attempt in range(2):
-            if "Connection timed out" not in result.stdout + result.stderr:
-                break
-            result = adhoc()
-        return result
+        return asked_again(adhoc, lambda result: "Connection timed out" in result.stdout + result.stderr)[-1]
 
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
     other_key = " ".join((tmp_path / "other.pub").read_text().split()[:2])

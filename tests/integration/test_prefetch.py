@@ -15,7 +15,7 @@ import os
 import re
 import subprocess
 
-from tests.helpers import REPO_ROOT, answered_by_itself, made_pods, on_pod, run_playbook, sdk, task_results
+from tests.helpers import REPO_ROOT, answered_by_itself, asked_again, made_pods, on_pod, run_playbook, sdk, task_results
 from tests.sandbox import podman
 from tests.sandbox.runpod_api.podman_backend import POD_HOST, container_name
 
@@ -105,15 +105,15 @@ def test_a_cpu_pod_fills_a_new_network_volume_and_a_fleet_shares_it_installing_n
         assert first_server and on_pod(ids[0], "pgrep -of web_demo.server.server") == first_server, "never restarted"
 
         # status.yml reads each pod's idle-stop state from its own directory.
-        for _attempt in range(3):
+        def status_lines():
             rc, status, err = run_playbook("playbooks/status.yml", extra_vars={"name_prefix": FLEET + "-"},
                                            env=dict(env, FUNAUDIOCHAT_KNOWN_HOSTS=str(tmp_path / "known_hosts_status")))
             assert rc == 0, err[-2000:]
-            header, *rows = dict(task_results(status))["Show the pods"]["msg"].splitlines()[:3]
-            # Under a full run's load, a handshake right after the spoken turns above once took longer than
-            # status.yml's 15 s (seen once in CI): asked again, as an operator would. A refused port fails at once.
-            if not any(": timed out" in row for row in rows):
-                break
+            return dict(task_results(status))["Show the pods"]["msg"].splitlines()[:3]
+
+        # Under a full run's load, a handshake right after the spoken turns above once took longer than
+        # status.yml's 15 s (seen once in CI): asked again, as an operator would. A refused port fails at once.
+        header, *rows = asked_again(status_lines, lambda lines: any(": timed out" in row for row in lines[1:]))[-1]
         for row in rows:
             columns = dict((name, row[header.index(name):].split("  ")[0]) for name in ("POD", "SERVER", "STOPS AT"))
             assert columns["POD"] in PODS and columns["SERVER"] == "up", row

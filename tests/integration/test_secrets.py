@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from tests.helpers import ANSIBLE_BIN, REPO_ROOT, ansible_env, run_module, ssh
+from tests.helpers import ANSIBLE_BIN, REPO_ROOT, ansible_env, asked_again, run_module, ssh
 from tests.sandbox.control import ModelHub
 from tests.sandbox.stack import POD_HOST
 
@@ -36,17 +36,14 @@ def test_no_secret_in_any_output_file_or_process(sandbox_stack, gated_hub, tmp_p
     pod_hub = gated_hub.url.replace("127.0.0.1", POD_HOST, 1)
     extra_vars = sandbox_stack.deploy_vars(gpu="A40", pod_name=NAME, volume_gb=20, models_hf_endpoint=pod_hub)
     try:
-        runs = []
-        for _attempt in range(2):
-            runs.append(subprocess.run(
-                [os.path.join(ANSIBLE_BIN, "ansible-playbook"), "playbooks/deploy.yml", "-vvvv", "-e", json.dumps(extra_vars)],
-                capture_output=True, text=True, cwd=REPO_ROOT, env=ansible_env(env), timeout=1800, check=False))
-            # A file task whose SSH connection dropped after it wrote the file fails when the connection retry runs
-            # it again (README, Troubleshooting: "Source ... not found"; seen once in CI, under a full run's load):
-            # run again, as the README says. Both runs' outputs are searched.
-            if not (runs[-1].returncode != 0 and "ssh_retry: attempt" in runs[-1].stdout
-                    and "/.source" in runs[-1].stdout and "not found" in runs[-1].stdout):
-                break
+        # A file task whose SSH connection dropped after it wrote the file fails when the connection retry runs it
+        # again (README, Troubleshooting: "Source ... not found"; seen once in CI, under a full run's load): run
+        # again, as the README says. Both runs' outputs are searched.
+        runs = asked_again(lambda: subprocess.run(
+            [os.path.join(ANSIBLE_BIN, "ansible-playbook"), "playbooks/deploy.yml", "-vvvv", "-e", json.dumps(extra_vars)],
+            capture_output=True, text=True, cwd=REPO_ROOT, env=ansible_env(env), timeout=1800, check=False),
+            lambda run: (run.returncode != 0 and "ssh_retry: attempt" in run.stdout and "/.source" in run.stdout
+                         and "not found" in run.stdout), tries=2)
         deploy = runs[-1]
         assert deploy.returncode == 0, deploy.stdout[-4000:] + deploy.stderr[-2000:]
         assert gated_hub.stats()["bytes_sent"] > 0  # the token was really used to download

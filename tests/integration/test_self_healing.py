@@ -14,7 +14,7 @@ import time
 import urllib.request
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods
-from tests.helpers import answered_by_itself, made_pods, on_pod, run_playbook, sdk, task_results
+from tests.helpers import answered_by_itself, made_pods, on_pod, run_playbook, sdk, ssh_command, task_results
 from tests.sandbox import podman
 from tests.sandbox.runpod_api.podman_backend import container_name
 
@@ -22,20 +22,27 @@ POD = "fac-heal"
 
 
 def ports_in_session(pod_id, host, port, key):
-    """The ports the pod's idle-stop watcher saw sessions on while an SSH login stayed open for 6 s, and its states."""
-    login = subprocess.Popen(["ssh", "-i", key, "-p", str(port), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-                              "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "root@%s" % host, "sleep 6"])
+    """The ports the pod's idle-stop watcher saw sessions on while an SSH login stayed open, and its states.
+
+    Polled until the watcher has written its state twice since the login began (at every poll while it sees a
+    session, every 15 s otherwise), so an empty answer means it looked and saw nothing."""
+    login = subprocess.Popen(ssh_command(host, port, key, "sleep 40"))
     seen, states, since = set(), [], time.time()
     try:
-        deadline = time.monotonic() + 6
+        deadline = time.monotonic() + 40
         while time.monotonic() < deadline and login.poll() is None:
             state = json.loads(on_pod(pod_id, "cat /workspace/funaudiochat/idle-stop.state.json") or "{}")
-            if state.get("updated_at", 0) >= since:  # not what it wrote before the login
+            if state.get("updated_at", 0) >= since + 1:  # not what it wrote before the login
                 seen.update(state.get("session_ports") or [])
-                states.append(state)
+                if state not in states:
+                    states.append(state)
+            if len(states) >= 2:
+                break
             time.sleep(0.5)
+        assert login.poll() is None, "the SSH login ended before the watcher wrote its state twice: %s" % states
     finally:
-        assert login.wait(timeout=60) == 0, "the SSH login failed"
+        login.kill()
+        login.wait(timeout=60)
     return seen, states
 
 
