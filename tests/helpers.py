@@ -173,14 +173,21 @@ def pod_stage_vars(sandbox, **extra):
 
 
 def wait_for_ssh(host, port, key, timeout=60):
-    """Retry a trivial SSH command until the pod's sshd takes the key; returns seconds waited."""
+    """Retry a trivial SSH command until the pod's sshd takes the key; returns seconds waited.
+
+    An attempt that hangs (a starting sshd that took the connection but has not answered yet; seen in a full
+    run) is a failed attempt like any other, tried again within ``timeout``."""
     started = time.monotonic()
     while True:
-        proc = ssh(host, port, key, "true", timeout=30)
-        if proc.returncode == 0:
-            return time.monotonic() - started
+        try:
+            proc = ssh(host, port, key, "true", timeout=20)
+            if proc.returncode == 0:
+                return time.monotonic() - started
+            last = proc.stderr.strip()
+        except subprocess.TimeoutExpired:
+            last = "an SSH attempt hung for 20 s"
         if time.monotonic() - started > timeout:
-            raise AssertionError("no SSH to %s:%s after %ss: %s" % (host, port, timeout, proc.stderr.strip()))
+            raise AssertionError("no SSH to %s:%s after %ss: %s" % (host, port, timeout, last))
         time.sleep(0.2)
 
 
