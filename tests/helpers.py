@@ -2,10 +2,12 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from tests.sandbox.control import REPO_ROOT
@@ -254,3 +256,53 @@ def on_pod(pod_id, command):
     from tests.sandbox import podman
     from tests.sandbox.runpod_api.podman_backend import container_name
     return podman.run("exec", container_name(pod_id), "bash", "-c", command, check=False).strip()
+
+
+def question(seconds=1.5):
+    """A spoken question as float32 PCM at the protocol's rate: a 200 Hz tone the stand-in server answers."""
+    # pylint: disable=import-outside-toplevel
+    import numpy as np
+    from ansible_collections.funaudiochat.runpod.plugins.module_utils import _s2s
+    t = np.arange(int(seconds * _s2s.SAMPLE_RATE)) / _s2s.SAMPLE_RATE
+    return (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
+
+
+class TalkingClient(threading.Thread):
+    """Asks ``url`` the spoken question in a loop, one session per turn, and keeps every outcome (failures per turn)."""
+
+    def __init__(self, url):
+        super().__init__(daemon=True)
+        self.url, self.turns, self.done = url, [], threading.Event()
+
+    def run(self):
+        # pylint: disable=import-outside-toplevel
+        from ansible_collections.funaudiochat.runpod.plugins.module_utils import _s2s
+        while not self.done.is_set():
+            try:
+                result = _s2s.converse(self.url, question(), expect=["Paris"], idle_seconds=1.0)
+                self.turns.append(result["failures"])
+            except _s2s.S2SError as exc:
+                self.turns.append([str(exc)])
+
+    def wait_for_a_turn(self, timeout=300):
+        """Block until the client has had its first turn (talking before what the test does next)."""
+        deadline = time.monotonic() + timeout
+        while not self.turns and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert self.turns, "the client had no turn in %s s" % timeout
+
+    def stop(self):
+        self.done.set()
+        self.join(timeout=300)
+
+
+def fleet_inventory(directory, name_prefix):
+    """An inventory for the pods named ``name_prefix``*: the collection's plugin, and its group_vars for pods."""
+    path = os.path.join(str(directory), "inventory")
+    os.makedirs(path, exist_ok=True)
+    config = os.path.join(path, "fleet.runpod.yml")
+    with open(config, "w", encoding="utf-8") as handle:
+        handle.write("plugin: funaudiochat.runpod.pods\nname_prefix: %s\n" % name_prefix)
+    shutil.copytree(os.path.join(REPO_ROOT, "inventory", "group_vars"), os.path.join(path, "group_vars"),
+                    dirs_exist_ok=True)
+    return config

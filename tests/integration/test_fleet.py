@@ -12,18 +12,12 @@ answered.
 """
 
 import json
-import shutil
 import subprocess
-import threading
-import time
 
-import numpy as np
 import pytest
 
-from ansible_collections.funaudiochat.runpod.plugins.module_utils import _s2s
-
-from tests.helpers import (ANSIBLE_BIN, REPO_ROOT, ansible_env, made_pods, run_module, run_playbook, ssh, stats,
-                           task_results, unwrap_unsafe)
+from tests.helpers import (ANSIBLE_BIN, REPO_ROOT, TalkingClient, ansible_env, fleet_inventory, made_pods, run_module,
+                           run_playbook, ssh, stats, task_results, unwrap_unsafe)
 
 pytestmark = pytest.mark.slow
 
@@ -45,40 +39,6 @@ def deploy(stack, tmp_path, expect_rc=0, **extra):
         assert rc == 0, (failed, err[-3000:])
     assert rc == expect_rc, err[-3000:]
     return out, json.loads(report.read_text()) if report.exists() else {}
-
-
-def inventory_dir(tmp_path):
-    """The fleet's inventory: the plugin with the fleet's name, and the collection's group_vars for pods."""
-    path = tmp_path / "inventory"
-    path.mkdir(exist_ok=True)
-    (path / "fleet.runpod.yml").write_text("plugin: funaudiochat.runpod.pods\nname_prefix: %s-\n" % FLEET)
-    shutil.copytree(REPO_ROOT + "/inventory/group_vars", path / "group_vars", dirs_exist_ok=True)
-    return str(path / "fleet.runpod.yml")
-
-
-def question():
-    t = np.arange(int(1.5 * _s2s.SAMPLE_RATE)) / _s2s.SAMPLE_RATE
-    return (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
-
-
-class TalkingClient(threading.Thread):
-    """Asks the front door the spoken question in a loop, one session per turn, and keeps every outcome."""
-
-    def __init__(self, url):
-        super().__init__(daemon=True)
-        self.url, self.turns, self.done = url, [], threading.Event()
-
-    def run(self):
-        while not self.done.is_set():
-            try:
-                result = _s2s.converse(self.url, question(), expect=["Paris"], idle_seconds=1.0)
-                self.turns.append(result["failures"])
-            except _s2s.S2SError as exc:
-                self.turns.append([str(exc)])
-
-    def stop(self):
-        self.done.set()
-        self.join(timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +105,7 @@ def test_a_fleet_is_made_at_once_and_its_front_door_serves_every_pods_server(fle
 
 def test_the_inventory_plugin_groups_the_fleet_and_leaves_other_pods_out(fleet, tmp_path):
     stack = fleet[0]
-    proc = subprocess.run([ANSIBLE_BIN + "/ansible-inventory", "-i", inventory_dir(tmp_path), "--list"],
+    proc = subprocess.run([ANSIBLE_BIN + "/ansible-inventory", "-i", fleet_inventory(tmp_path, FLEET + "-"), "--list"],
                           capture_output=True, text=True, env=ansible_env(stack.env()), cwd=REPO_ROOT, check=False)
     assert proc.returncode == 0, proc.stderr
     data = unwrap_unsafe(json.loads(proc.stdout))
@@ -155,12 +115,11 @@ def test_the_inventory_plugin_groups_the_fleet_and_leaves_other_pods_out(fleet, 
 
 def test_a_rolling_reprovision_answers_every_turn_and_a_second_one_changes_nothing(fleet, tmp_path):
     stack, _tmp, _out, report, _outsider = fleet
-    inventory = inventory_dir(tmp_path)
+    inventory = fleet_inventory(tmp_path, FLEET + "-")
     client = TalkingClient(front_door_of(report))
     client.start()
     try:
-        while not client.turns:  # talking before the roll starts
-            time.sleep(0.2)
+        client.wait_for_a_turn()  # talking before the roll starts
         # A changed server environment restarts every pod's servers, one pod at a time; the fleet's pods only.
         # A real server loads its models for minutes: 15 s is long enough that a session sent to a restarting
         # server would fail (without the drain, a roll like this one loses turns: see the issue's note).

@@ -14,7 +14,6 @@ import json
 import threading
 import time
 
-import numpy as np
 import pytest
 import sphn
 from websockets.exceptions import InvalidStatus
@@ -22,7 +21,7 @@ from websockets.sync.client import connect
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _s2s
 
-from tests.helpers import made_pods, run_module, run_playbook, ssh, stats, task_results
+from tests.helpers import made_pods, question, run_module, run_playbook, ssh, stats, task_results
 
 HOME = "/workspace/funaudiochat"
 NAME = "fac-servers"
@@ -55,11 +54,6 @@ def deploy(stack, tmp_path, tags=None, **extra):
               for name, result in task_results(out, host) if result.get("failed")]
     assert rc == 0, (failed, err[-3000:])
     return out, json.loads(report.read_text())[NAME]
-
-
-def question():
-    t = np.arange(int(1.5 * _s2s.SAMPLE_RATE)) / _s2s.SAMPLE_RATE
-    return (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
 
 
 def spoken_turn(ws):

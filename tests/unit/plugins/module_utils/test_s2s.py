@@ -6,12 +6,9 @@ import sphn
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _s2s
 
+from tests.helpers import question
+
 READY = "[TTS Process] TTS model loaded successfully"
-
-
-def question(seconds=1.5):
-    t = np.arange(int(seconds * _s2s.SAMPLE_RATE)) / _s2s.SAMPLE_RATE
-    return (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
 
 
 def test_opus_pages_are_one_stream_with_headers_first():
