@@ -28,7 +28,7 @@ LOCK = HOME + "/.writer.lock"
 # On the GPU pod, the tasks that install or download: on a warm volume none of them may run.
 INSTALLS = ("funaudiochat.runpod.torch : Install torch",
             "funaudiochat.runpod.app : Install the app's requirements",
-            "funaudiochat.runpod.server : Install supervisor into the app's environment",
+            "funaudiochat.runpod.server : Install supervisor into its environment",
             "funaudiochat.runpod.front_door : Fetch Node.js from PyPI",
             "funaudiochat.runpod.front_door : Install the client's packages as its lock file says (npm ci)")
 

@@ -4,7 +4,8 @@
 (the stand-in app, tests/sandbox/fun_audio_chat) with the submodules
 ``third_party/CosyVoice`` and ``third_party/LLaMA-Factory`` pointing at
 ``../CosyVoice.git`` and ``../LLaMA-Factory.git`` (relative, so a clone from
-any address finds them). Commits have fixed authors and dates: the same
+any address finds them), and a branch ``next`` one commit ahead of ``main`` (a later
+version, for a changed ``app_version``). Commits have fixed authors and dates: the same
 sources always give the same commit ids, so a re-run deployment sees no change.
 ``git update-server-info`` makes them clonable over git's plain ("dumb") HTTP
 protocol from any static file server (``python -m tests.sandbox.app_repo``).
@@ -24,6 +25,7 @@ APP_SOURCE = os.path.join(HERE, "fun_audio_chat")
 THIRD_PARTY_SOURCE = os.path.join(HERE, "fun_audio_chat_third_party")
 SUBMODULES = ("CosyVoice", "LLaMA-Factory")
 APP = "Fun-Audio-Chat"
+NEXT = "next"
 
 _GIT_ENV = {
     "GIT_AUTHOR_NAME": "Fun-Audio-Chat sandbox", "GIT_AUTHOR_EMAIL": "sandbox@funaudiochat.invalid",
@@ -69,6 +71,13 @@ def build(dest):
             _git(work, "config", "-f", ".gitmodules", "submodule.%s.url" % path, "../%s.git" % name)
         _git(work, "add", "-A")
         _git(work, "commit", "-q", "-m", "Add third_party submodules")
+        # A later version on the branch "next", for a deploy that changes app_version.
+        _git(work, "checkout", "-q", "-b", NEXT)
+        with open(os.path.join(work, "SANDBOX_RELEASE"), "w", encoding="utf-8") as handle:
+            handle.write(NEXT + "\n")
+        _git(work, "add", "-A")
+        _git(work, "commit", "-q", "-m", "A later version (sandbox stand-in)")
+        _git(work, "checkout", "-q", "main")
         return _publish(work, dest, APP)
 
 

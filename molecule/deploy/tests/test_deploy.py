@@ -18,7 +18,7 @@ def test_supervisor_runs_the_server_the_pruner_and_the_idle_stop_watcher(host):
 def test_supervisord_and_its_configuration_live_on_the_volume(host):
     # The container disk is wiped at a stop: what the pod's boot script starts again must be on the volume.
     assert host.process.get(comm="supervisord").args.split()[1:] == [
-        HOME + "/venv/bin/supervisord", "-c", HOME + "/supervisor/supervisord.conf"]
+        HOME + "/tools/supervisor/bin/supervisord", "-c", HOME + "/supervisor/supervisord.conf"]
     assert host.file(HOME + "/bin/funaudiochat-boot").mode == 0o755
 
 

@@ -3,7 +3,7 @@
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.funaudiochat.runpod.plugins.filter.pod_home import host_pod_home, pod_home
+from ansible_collections.funaudiochat.runpod.plugins.filter.pod_home import host_pod_home, install_home, pod_home
 
 HOME = "/workspace/funaudiochat"
 
@@ -35,3 +35,27 @@ def test_another_hosts_directory_follows_its_own_variables():
     assert host_pod_home({"funaudiochat_pod_home": "/data/mine", "runpod_network_volume_id": "vol1"}, HOME) == "/data/mine"
     with pytest.raises(AnsibleFilterError, match="host_pod_home: expected a host's variables"):
         host_pod_home("fac-2", HOME)
+
+
+SETTINGS = {"torch_version": "2.8.0", "app_version": "8ba984b", "app_extra_packages": ["opuslib"]}
+
+
+def test_on_a_pod_volume_the_install_is_the_home():
+    assert install_home(HOME, SETTINGS, "") == HOME
+
+
+def test_on_a_network_volume_the_install_is_keyed_by_what_is_installed():
+    here = install_home(HOME, SETTINGS, "vol1")
+    assert here.startswith(HOME + "/installs/") and len(here.rsplit("/", 1)[1]) == 12
+    # The same settings in another order: the same install, for every pod of the volume.
+    assert install_home(HOME, dict(reversed(list(SETTINGS.items()))), "vol1") == here
+    # A changed version goes beside it.
+    assert install_home(HOME, dict(SETTINGS, app_version="next"), "vol1") != here
+    assert install_home(HOME, dict(SETTINGS, app_extra_packages=["opuslib", "x"]), "vol1") != here
+
+
+def test_install_home_refuses_what_it_cannot_key():
+    with pytest.raises(AnsibleFilterError, match="must be a mapping"):
+        install_home(HOME, "8ba984b", "vol1")
+    with pytest.raises(AnsibleFilterError, match="absolute path"):
+        install_home("workspace", SETTINGS, "vol1")
