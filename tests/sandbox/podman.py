@@ -41,6 +41,32 @@ def run(*args, check=True, timeout=300, env=None):
     return proc.stdout.decode(errors="replace")
 
 
+def pin_bridge_address(network="podman"):
+    """Keep the bridge of podman's ``network`` on one MAC address while containers come and go.
+
+    A Linux bridge whose address was never set takes the lowest address among its ports
+    (net/bridge/br_stp_if.c, br_stp_recalculate_bridge_id: "user has chosen a value so keep it"
+    only once it was set), so it changes whenever a container whose veth sorts lowest joins or
+    leaves. The other containers keep the old address for their gateway in their ARP cache, and
+    their packets to this machine are lost until it expires: every connection between the tests
+    and every pod stalls for up to a minute (SSH and websocket timeouts under a parallel run).
+    Setting the address, to the one it has, makes the kernel keep it (addr_assign_type 3,
+    NET_ADDR_SET in include/linux/netdevice.h). RunPod's pods share no such bridge: this is the
+    sandbox's own. Harmless when the bridge is pinned already or cannot be (not root: nothing done).
+    """
+    try:
+        name = run("network", "inspect", network, "--format", "{{.NetworkInterface}}").strip()
+        with open("/sys/class/net/%s/addr_assign_type" % name, encoding="ascii") as handle:
+            if handle.read().strip() == "3":
+                return
+        with open("/sys/class/net/%s/address" % name, encoding="ascii") as handle:
+            address = handle.read().strip()
+    except (PodmanError, OSError):
+        return
+    ip = shutil.which("ip") or "/usr/sbin/ip"
+    subprocess.run([ip, "link", "set", "dev", name, "address", address], capture_output=True, check=False)
+
+
 def image_exists(tag):
     _require()
     return subprocess.run(["podman", "image", "exists", tag], env=environment(), check=False,

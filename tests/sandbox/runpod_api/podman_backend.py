@@ -126,6 +126,7 @@ class PodmanBackend:
             return
         if state:
             podman.run("start", container_name(pod["id"]))
+            podman.pin_bridge_address()
             return
         self._run(pod, pod["publicPorts"])
 
@@ -182,6 +183,7 @@ class PodmanBackend:
             args += ["-v", "%s:%s" % (mount, pod["volumeMountPath"])]
         podman.run("rm", "-f", "-t", "0", "--ignore", container_name(pod["id"]))
         podman.run(*args, self.image_for(pod), *start_command(pod.get("dockerArgs")), env=env)
+        podman.pin_bridge_address()  # the bridge is made with the first container: pinned before others join
 
     @staticmethod
     def _volume(pod, label):
