@@ -147,16 +147,11 @@ def test_a_pod_stays_reachable_while_other_pods_come_and_go(podman_sandbox):
     every packet from the pod to this machine is lost until its ARP cache expires (connections stall for up to
     a minute). The sandbox pins the bridge's address; RunPod's pods share no such bridge."""
     runpod.api_key = podman_sandbox.api_key
-    bridge = "/sys/class/net/%s/" % podman.run("network", "inspect", "podman", "--format", "{{.NetworkInterface}}").strip()
 
     def create(name):
         created = runpod.create_pod(name, IMAGE, "NVIDIA A40", ports="22/tcp", volume_in_gb=0,
                                     env={"PUBLIC_KEY": podman_sandbox.public_key})
         return _running_pod(created["id"])
-
-    def read(name):
-        with open(bridge + name, encoding="ascii") as handle:
-            return handle.read().strip()
 
     # Each pod's veth has a random address: with six pods before it, the bridge's comes from one of them
     # (the kept pod's own sorts lowest with probability 1/7).
@@ -164,11 +159,11 @@ def test_a_pod_stays_reachable_while_other_pods_come_and_go(podman_sandbox):
     kept = create("fac-kept")
     port = _ssh_port(kept)
     wait_for_ssh(PUBLIC_IP, port, podman_sandbox.ssh_key)
-    address = read("address")
-    assert read("addr_assign_type") == "3"  # NET_ADDR_SET: the kernel keeps it
+    address = podman.bridge_file("address")
+    assert podman.bridge_file("addr_assign_type") == "3"  # NET_ADDR_SET: the kernel keeps it
     for other in others:
         runpod.terminate_pod(other["id"])
-        assert read("address") == address
+        assert podman.bridge_file("address") == address
         answer = ssh(PUBLIC_IP, port, podman_sandbox.ssh_key, "echo still here", timeout=20)
         assert answer.stdout.strip() == "still here", answer.stderr
     runpod.terminate_pod(kept["id"])

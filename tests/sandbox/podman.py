@@ -1,5 +1,6 @@
 """The one place the sandbox runs the ``podman`` CLI (with the project's containers.conf)."""
 
+import functools
 import json
 import os
 import shutil
@@ -41,6 +42,18 @@ def run(*args, check=True, timeout=300, env=None):
     return proc.stdout.decode(errors="replace")
 
 
+@functools.lru_cache(maxsize=None)
+def bridge_name(network="podman"):
+    """The Linux bridge that podman's ``network`` attaches its containers to (``podman0`` for the default)."""
+    return run("network", "inspect", network, "--format", "{{.NetworkInterface}}").strip()
+
+
+def bridge_file(attribute, network="podman"):
+    """One of the bridge's sysfs attributes (``address``, ``addr_assign_type``), as text."""
+    with open("/sys/class/net/%s/%s" % (bridge_name(network), attribute), encoding="ascii") as handle:
+        return handle.read().strip()
+
+
 def pin_bridge_address(network="podman"):
     """Keep the bridge of podman's ``network`` on one MAC address while containers come and go.
 
@@ -55,16 +68,13 @@ def pin_bridge_address(network="podman"):
     sandbox's own. Harmless when the bridge is pinned already or cannot be (not root: nothing done).
     """
     try:
-        name = run("network", "inspect", network, "--format", "{{.NetworkInterface}}").strip()
-        with open("/sys/class/net/%s/addr_assign_type" % name, encoding="ascii") as handle:
-            if handle.read().strip() == "3":
-                return
-        with open("/sys/class/net/%s/address" % name, encoding="ascii") as handle:
-            address = handle.read().strip()
+        if bridge_file("addr_assign_type", network) == "3":
+            return
+        address = bridge_file("address", network)
     except (PodmanError, OSError):
         return
     ip = shutil.which("ip") or "/usr/sbin/ip"
-    subprocess.run([ip, "link", "set", "dev", name, "address", address], capture_output=True, check=False)
+    subprocess.run([ip, "link", "set", "dev", bridge_name(network), "address", address], capture_output=True, check=False)
 
 
 def image_exists(tag):
