@@ -3,7 +3,8 @@
 Two sandbox container pods are deployed: one with deploy.yml's default start command (the boot script on
 the volume, then RunPod's /start.sh) and one with ``-e start_command=''`` (the image's own command: the
 path before self-healing). Each is stopped and resumed (the pod module, as resume.yml does), then timed until the shipped
-spoken question is answered over its new public port:
+spoken question is answered through its front door's new public port, with the door's key (the servers are on
+loopback: the boot script must put HAProxy back, from apt, before anyone is answered):
 
 * self-healing: nothing is run; the question is asked every half second until it is answered;
 * today's path: ``reprovision.yml`` through the pods inventory plugin (system packages, supervisord and the
@@ -20,7 +21,7 @@ import shutil
 import subprocess
 import time
 
-from tests.helpers import answered_by_itself, run_module
+from tests.helpers import answered_by_itself, door_key, run_module
 from tests.sandbox import podman
 from tests.sandbox.control import REPO_ROOT
 from tests.sandbox.runpod_api.podman_backend import container_name
@@ -61,7 +62,7 @@ def _measure(stack, env, tmp):
         return time.perf_counter()
 
     resume(HEALING)
-    healing = answered_by_itself(runpod, ids[HEALING], timeout=600)
+    healing = answered_by_itself(runpod, ids[HEALING], timeout=600, key=door_key(stack, HEALING))
     logins = podman.run("exec", container_name(ids[HEALING]), "bash", "-c",
                         "grep -c 'Accepted publickey' /var/log/sshd.log || true", check=False).strip()
 

@@ -216,11 +216,20 @@ def press_ctrl_c(proc, presses=6, wait=5):
     proc.wait()
 
 
-def answered_by_itself(runpod, pod_id, timeout=180, private_port=8002):
-    """Seconds until the pod's server answers the shipped spoken question over its current public port.
+def door_key(stack, deploy):
+    """The front door's key the playbooks made for ``deploy`` (a pod's name, or a fleet's), from the sandbox's
+    key directory (playbooks/vars/front_door.yml)."""
+    with open(os.path.join(stack.env()["FUNAUDIOCHAT_SECRETS_DIR"], deploy + ".door-key"), encoding="utf-8") as handle:
+        return handle.read().strip()
+
+
+def answered_by_itself(runpod, pod_id, timeout=180, key=None):
+    """Seconds until the pod answers the shipped spoken question over its current public port: its front door's
+    (8010) with ``key``, else its first server's (8002, published on a fleet's other pods).
 
     ``runpod``: the SDK with its key set. Nothing logs in to the pod: the question goes over the websocket only.
     """
+    private_port = 8010 if key else 8002
     # pylint: disable=import-outside-toplevel
     from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods, _probe, _s2s
     started = time.monotonic()
@@ -232,7 +241,7 @@ def answered_by_itself(runpod, pod_id, timeout=180, private_port=8002):
         if private_port in ports:
             try:
                 result = _s2s.converse("ws://%s:%s/api/chat" % ports[private_port], pcm, expect=_probe.EXPECT,
-                                       connect_timeout=5, reply_timeout=30)
+                                       connect_timeout=5, reply_timeout=30, door_key=key)
                 if not result["failures"]:
                     return time.monotonic() - started
                 last = result["failures"]
@@ -270,16 +279,16 @@ def question(seconds=1.5):
 class TalkingClient(threading.Thread):
     """Asks ``url`` the spoken question in a loop, one session per turn, and keeps every outcome (failures per turn)."""
 
-    def __init__(self, url):
+    def __init__(self, url, key=None):
         super().__init__(daemon=True)
-        self.url, self.turns, self.done = url, [], threading.Event()
+        self.url, self.key, self.turns, self.done = url, key, [], threading.Event()
 
     def run(self):
         # pylint: disable=import-outside-toplevel
         from ansible_collections.funaudiochat.runpod.plugins.module_utils import _s2s
         while not self.done.is_set():
             try:
-                result = _s2s.converse(self.url, question(), expect=["Paris"], idle_seconds=1.0)
+                result = _s2s.converse(self.url, question(), expect=["Paris"], idle_seconds=1.0, door_key=self.key)
                 self.turns.append(result["failures"])
             except _s2s.S2SError as exc:
                 self.turns.append([str(exc)])

@@ -50,7 +50,8 @@ options:
         C(https_url) through RunPod's proxy, C(sessions) held at once, how many C(answered), C(passed),
         C(failures)), C(idle_stop) (the pod's idle-stop C(minutes) and C(max_hours), 0 when off; null when the server
         role did not run), C(cost_per_day_usd) (the pod left running for a day), C(web_page) (the front door's web
-        page, with C(url) through RunPod's HTTPS proxy, the one to open, and C(tcp_url); null without it),
+        page, with C(url) through RunPod's HTTPS proxy, C(tcp_url), and C(login_url), the owner's link without its
+        key; null without it),
         C(prefetch) (for a prefetch CPU pod its C(instance_id), C(network_volume), C(seconds), C(cost_per_hr),
         C(cost_usd), C(terminated) and C(failure); null on other pods) and the first server's check fields
         such as C(transcript), C(first_audio_seconds) and C(failures)).
@@ -95,6 +96,22 @@ def _duration(seconds):
     if seconds < 3600:
         return "%dm%02ds" % divmod(seconds, 60)
     return "%dh%02dm" % (seconds // 3600, seconds % 3600 // 60)
+
+
+def _owner_link(login_url, login):
+    """The owner's link, ``<login URL>?key=<the door's key>``, the key read from the controller's key file.
+
+    The one place the key is printed: it is never a fact or a task result (playbooks/vars/front_door.yml).
+    """
+    path = (login or {}).get("key_file")
+    if not login_url or not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            key = handle.readline().split()[0]
+    except (OSError, IndexError):
+        return None
+    return "%s?key=%s" % (login_url, key)
 
 
 def _plain(value):
@@ -225,9 +242,13 @@ class CallbackModule(CallbackBase):
         https = facts.get("verify_front_door_https_url")
         if https:  # the verify role's address of the front door through RunPod's HTTPS proxy
             entry["front_door_https_url"] = _plain(https)
+        if facts.get("verify_front_door_login_url"):  # the verify role's login path (the key is never a fact)
+            entry["login"] = {"url": _plain(facts["verify_front_door_login_url"]),
+                              "key_file": _plain(facts.get("verify_front_door_key_store") or "")}
         if facts.get("verify_web_page_tcp_url"):  # the verify role fetched the front door's web page
             entry["web_page"] = {"url": _plain(facts.get("verify_web_page_url")) or None,
-                                 "tcp_url": _plain(facts["verify_web_page_tcp_url"])}
+                                 "tcp_url": _plain(facts["verify_web_page_tcp_url"]),
+                                 "login_url": (entry.get("login") or {}).get("url")}
         if facts.get("server_idle_stop"):  # the server role's idle-stop watcher setting
             setting = facts["server_idle_stop"]
             entry["idle_stop"] = {"minutes": int(setting.get("minutes") or 0),
@@ -489,4 +510,9 @@ class CallbackModule(CallbackBase):
                 show("  failed: front door: %s" % failure, color="red")
         page = item.get("web_page")
         if page:  # browsers give the microphone to HTTPS pages only: the proxy's address is the one to open
-            show("  talk in a browser: %s (allow the microphone)" % (page["url"] or page["tcp_url"]), color="green")
+            link = _owner_link(page.get("login_url"), self.hosts.get(host, {}).get("login"))
+            if link:
+                show("  talk in a browser: %s (the owner's link: it carries the door's key, so share it only with "
+                     "people you invite; allow the microphone)" % link, color="green")
+            else:
+                show("  talk in a browser: %s (allow the microphone)" % (page["url"] or page["tcp_url"]), color="green")

@@ -49,6 +49,11 @@ def front_door_backends(layout, pod, public_ip=None, public_ports=None):
     return backends
 
 
+def front_door_server_name(program, pod):
+    """The front door's name for ``pod``'s server ``program``, the one ``?server=`` picks: ``fac-2.funaudiochat``."""
+    return server_name(pod, program)
+
+
 def front_door_server_prefix(pod):
     """What the names of a pod's servers at the front door start with: ``fac-2.`` for fac-2."""
     return server_name(pod, "")
@@ -56,4 +61,5 @@ def front_door_server_prefix(pod):
 
 class FilterModule(object):
     def filters(self):
-        return {"front_door_backends": front_door_backends, "front_door_server_prefix": front_door_server_prefix}
+        return {"front_door_backends": front_door_backends, "front_door_server_prefix": front_door_server_prefix,
+                "front_door_server_name": front_door_server_name}

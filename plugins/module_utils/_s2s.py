@@ -96,7 +96,7 @@ def _since(start):
 
 
 def converse(url, pcm, system_prompt=None, expect=(), connect_timeout=30, reply_timeout=120,
-             idle_seconds=2.0, min_dbfs=SILENCE_DBFS):
+             idle_seconds=2.0, min_dbfs=SILENCE_DBFS, door_key=None):
     """Hold one spoken turn with the server at ``url`` (``ws://host:port/api/chat``); see the module doc.
 
     Returns a dict: ``handshake_seconds``, ``processing_seconds``, ``first_audio_seconds`` and
@@ -112,7 +112,7 @@ def converse(url, pcm, system_prompt=None, expect=(), connect_timeout=30, reply_
         "missing_words": [], "failures": [],
     }
     started = time.monotonic()
-    with _open(url, connect_timeout) as ws:
+    with _open(url, connect_timeout, door_key) as ws:
         result["handshake_seconds"] = _since(started)
         if system_prompt:
             ws.send(bytes([KIND_METADATA]) + json.dumps({"system_prompt": system_prompt}).encode())
@@ -149,22 +149,34 @@ def converse_many(url, pcm, sessions, **kwargs):
     return results
 
 
-def handshake(url, connect_timeout=30):
+def handshake(url, connect_timeout=30, door_key=None):
     """Open the websocket and wait for the ``00 00 00`` handshake; returns the seconds it took."""
     started = time.monotonic()
-    with _open(url, connect_timeout):
+    with _open(url, connect_timeout, door_key):
         return _since(started)
 
 
-def _open(url, connect_timeout):
-    """The connection to ``url`` once the server's handshake arrived (use it as a context manager)."""
+def _open(url, connect_timeout, door_key=None):
+    """The connection to ``url`` once the server's handshake arrived (use it as a context manager).
+
+    ``door_key`` goes as ``Authorization: Bearer``, which the front door asks of every request.
+    """
+    headers = {"Authorization": "Bearer %s" % door_key} if door_key else {}
     try:
-        ws = connect(url, open_timeout=connect_timeout, max_size=None, compression=None)
+        ws = connect(url, open_timeout=connect_timeout, max_size=None, compression=None,
+                     additional_headers=headers)
     except Exception as exc:  # pylint: disable=broad-except  # OSError, InvalidURI, InvalidStatus, timeouts
         response = getattr(exc, "response", None)  # websockets' InvalidStatus carries the HTTP response
-        if getattr(response, "status_code", None) == 503:
-            body = (getattr(response, "body", None) or b"").decode("utf-8", "replace").strip()
+        status = getattr(response, "status_code", None)
+        body = (getattr(response, "body", None) or b"").decode("utf-8", "replace").strip()
+        if status == 503:
             raise S2SError("%s answered HTTP 503: %s" % (url, body or "Service Unavailable"))
+        if status in (401, 403):
+            raise S2SError("%s answered HTTP %s: %s; %s" % (
+                url, status, body or "refused", "the door's key is wrong (a rotated key?): pass the current one "
+                "(door_key)" if door_key else "the front door is locked: pass its key (door_key)"))
+        if status == 429:
+            raise S2SError("%s answered HTTP 429: %s" % (url, body or "Too Many Requests"))
         raise S2SError("cannot open %s: %s; check the server runs and the port is published" % (url, exc))
     try:
         first = ws.recv(timeout=connect_timeout)

@@ -89,6 +89,13 @@ options:
       - Unset, one conversation and no RV(sessions).
     type: int
     version_added: 0.2.0
+  door_key:
+    description:
+      - The front door's key, sent as C(Authorization: Bearer) when the websocket opens. The front door
+        (the front_door role) answers HTTP 401 to every request without it.
+      - Falls back to the E(FUNAUDIOCHAT_DOOR_KEY) environment variable. Never printed.
+    type: str
+    version_added: 0.2.0
 notes:
   - The check changes nothing on the server, so it runs in check mode too.
 seealso:
@@ -98,10 +105,16 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Ask the deployed pod the shipped question and expect "Paris"
+- name: Ask the deployed pod the shipped question through its front door and expect "Paris"
   funaudiochat.runpod.s2s_check:
-    host: "{{ ansible_host }}"
-    port: "{{ runpod_ports['8002/tcp'] }}"
+    url: "ws://{{ ansible_host }}:{{ runpod_ports['8010'] }}/api/chat"
+    door_key: "{{ front_door_key }}"
+  delegate_to: localhost
+
+- name: Ask one server of the pod by name (<pod>.<program>), through the front door
+  funaudiochat.runpod.s2s_check:
+    url: "ws://{{ ansible_host }}:{{ runpod_ports['8010'] }}/api/chat?server={{ inventory_hostname }}.funaudiochat-2"
+    door_key: "{{ front_door_key }}"
   delegate_to: localhost
 
 - name: Ask our own question
@@ -224,7 +237,7 @@ sessions:
 
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _probe
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _s2s
@@ -247,6 +260,7 @@ def main():
             min_dbfs=dict(type="float", default=-45.0),
             handshake_only=dict(type="bool", default=False),
             sessions=dict(type="int"),
+            door_key=dict(type="str", no_log=True, fallback=(env_fallback, ["FUNAUDIOCHAT_DOOR_KEY"])),
         ),
         required_one_of=[("url", "host")],
         mutually_exclusive=[("url", "host")],
@@ -264,7 +278,7 @@ def main():
         module.fail_json(msg="url: %r is not a websocket URL; use ws://HOST:PORT/api/chat" % url)
     if p["handshake_only"]:
         try:
-            seconds = _s2s.handshake(url, connect_timeout=p["connect_timeout"])
+            seconds = _s2s.handshake(url, connect_timeout=p["connect_timeout"], door_key=p["door_key"])
         except _s2s.S2SError as exc:
             module.fail_json(msg=str(exc), url=url, passed=False)
         module.exit_json(changed=False, url=url, passed=True, handshake_seconds=seconds, failures=[])
@@ -278,7 +292,8 @@ def main():
         pcm = _s2s.decode_opus(_probe.ogg_opus())
         question, expect = _probe.TEXT, _probe.EXPECT if p["expect"] is None else p["expect"]
     options = dict(system_prompt=p["system_prompt"], expect=expect, connect_timeout=p["connect_timeout"],
-                   reply_timeout=p["reply_timeout"], idle_seconds=p["idle_seconds"], min_dbfs=p["min_dbfs"])
+                   reply_timeout=p["reply_timeout"], idle_seconds=p["idle_seconds"], min_dbfs=p["min_dbfs"],
+                   door_key=p["door_key"])
     if p["sessions"] is not None:
         _converse_many(module, url, pcm, p["sessions"], options, question, expect)
     try:

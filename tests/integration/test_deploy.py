@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from tests.helpers import (ANSIBLE_BIN, REPO_ROOT, ansible_env, asked_again, made_pods, run_module, run_playbook, stats, task_results,
+from tests.helpers import (ANSIBLE_BIN, REPO_ROOT, ansible_env, asked_again, door_key, made_pods, run_module, run_playbook, stats, task_results,
                            wait_for_ssh)
 
 STAGES = ["pod", "system_deps", "torch", "app", "models", "server", "front_door", "verify"]
@@ -73,12 +73,31 @@ def test_deploy_talks_at_the_end_reports_and_a_second_run_changes_nothing(sandbo
     # The pod's host key was learnt under its own alias, in the file the variable names.
     assert len(host_keys(known_hosts, "runpod-%s" % pod["id"])) == 1
 
-    # The ad hoc check the README documents, against the published URL.
-    adhoc = subprocess.run([os.path.join(ANSIBLE_BIN, "ansible"), "localhost", "-m", "funaudiochat.runpod.s2s_check",
-                            "-a", "url=%s" % url], capture_output=True, text=True, cwd=REPO_ROOT,
-                           env=ansible_env(sandbox_stack.env()), timeout=300, check=False)
-    assert adhoc.returncode == 0, adhoc.stdout + adhoc.stderr
-    assert "localhost | SUCCESS" in adhoc.stdout and "The capital of France is Paris." in adhoc.stdout
+    # The URL goes through the pod's front door, by the server's name; only SSH's and the door's ports are public.
+    assert url == "ws://%s:%s/api/chat?server=fac-deploy.funaudiochat" % (pod["ssh_host"], pod["ports"]["8010"])
+    assert sorted(pod["ports"]) == ["22", "8010"]
+    # The owner's link, with the key this machine keeps (mode 0600), is in the report: the one place it is printed.
+    key_file = os.path.join(sandbox_stack.env()["FUNAUDIOCHAT_SECRETS_DIR"], "fac-deploy.door-key")
+    assert oct(os.stat(key_file).st_mode & 0o777) == "0o600"
+    key = door_key(sandbox_stack, "fac-deploy")
+    assert ("  talk in a browser: https://%s-8000.proxy.runpod.net/login?key=%s (the owner's link" % (pod["id"], key)
+            in text)
+    assert written["web_page"]["login_url"] == "https://%s-8000.proxy.runpod.net/login" % pod["id"]
+    # Nowhere else: not in the JSON report, nor in any task's result.
+    assert key not in json.dumps(written) and key not in json.dumps(dict(out, report_text=""))
+
+    # The ad hoc check the README documents, against the published URL, with the door's key from the environment;
+    # without it, the door says it is locked.
+    def adhoc(env):
+        return subprocess.run([os.path.join(ANSIBLE_BIN, "ansible"), "localhost", "-m", "funaudiochat.runpod.s2s_check",
+                               "-a", "url=%s" % url], capture_output=True, text=True, cwd=REPO_ROOT,
+                              env=ansible_env(env), timeout=300, check=False)
+    talked = adhoc(dict(sandbox_stack.env(), FUNAUDIOCHAT_DOOR_KEY=key))
+    assert talked.returncode == 0, talked.stdout + talked.stderr
+    assert "localhost | SUCCESS" in talked.stdout and "The capital of France is Paris." in talked.stdout
+    assert key not in talked.stdout + talked.stderr
+    locked = adhoc(sandbox_stack.env())
+    assert locked.returncode != 0 and "answered HTTP 401" in locked.stdout and "pass its key (door_key)" in locked.stdout
 
     rc, again, err, _report = deploy(sandbox_stack, tmp_path, known_hosts=known_hosts)
     assert rc == 0, err[-3000:]

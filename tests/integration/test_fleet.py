@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from tests.helpers import (ANSIBLE_BIN, REPO_ROOT, TalkingClient, ansible_env, fleet_inventory, made_pods, run_module,
+from tests.helpers import (ANSIBLE_BIN, REPO_ROOT, TalkingClient, ansible_env, door_key, fleet_inventory, made_pods, run_module,
                            run_playbook, ssh, stats, task_results, unwrap_unsafe)
 
 pytestmark = pytest.mark.slow
@@ -99,8 +99,9 @@ def test_a_fleet_is_made_at_once_and_its_front_door_serves_every_pods_server(fle
     assert rows["fleet-2"].endswith("via fleet-1") and rows["fleet-3"].endswith("via fleet-1")
     https = dict(task_results(status))["Show the front door's HTTPS addresses of each running pod that has a front door"]
     assert [item["msg"] for item in https["results"]] == [
-        "fleet-1: talk in a browser: https://{0}-8000.proxy.runpod.net/; wss://{0}-8000.proxy.runpod.net/api/chat".format(
-            pods["fleet-1"]["id"])]
+        "fleet-1: talk in a browser: https://{0}-8000.proxy.runpod.net/login?key={1} (the owner's link: share it only "
+        "with people you invite); wss://{0}-8000.proxy.runpod.net/api/chat (Authorization: Bearer, the door's key)".format(
+            pods["fleet-1"]["id"], door_key(stack, FLEET))]
 
 
 def test_the_inventory_plugin_groups_the_fleet_and_leaves_other_pods_out(fleet, tmp_path):
@@ -116,7 +117,7 @@ def test_the_inventory_plugin_groups_the_fleet_and_leaves_other_pods_out(fleet, 
 def test_a_rolling_reprovision_answers_every_turn_and_a_second_one_changes_nothing(fleet, tmp_path):
     stack, _tmp, _out, report, _outsider = fleet
     inventory = fleet_inventory(tmp_path, FLEET + "-")
-    client = TalkingClient(front_door_of(report))
+    client = TalkingClient(front_door_of(report), door_key(stack, FLEET))
     client.start()
     try:
         client.wait_for_a_turn()  # talking before the roll starts

@@ -16,7 +16,7 @@ import json
 
 import pytest
 
-from tests.helpers import (TalkingClient, answered_by_itself, fleet_inventory, made_pods, on_pod, run_playbook, sdk, stats,
+from tests.helpers import (TalkingClient, answered_by_itself, door_key, fleet_inventory, made_pods, on_pod, run_playbook, sdk, stats,
                            task_results)
 from tests.sandbox.app_repo import NEXT
 
@@ -49,7 +49,7 @@ def supervisord_pid(pod_id):
 
 def roll_while_talking(stack, inventory, door, host, **extra):
     """reprovision.yml on ``host`` while a client talks through the front door; its output and the client's turns."""
-    client = TalkingClient(door)
+    client = TalkingClient(door, door_key(stack, FLEET))
     client.start()
     try:
         client.wait_for_a_turn()

@@ -102,15 +102,17 @@ def test_status_is_one_table(deployed):
     row = lines[1]
     assert row.startswith("fac-it  ") and pod["id"] in row and " RUNNING " in row and " A40 " in row
     assert "%.2f" % pod["cost_per_hr"] in row and "root@%s -p %s" % (pod["ssh_host"], pod["ssh_port"]) in row
-    # The memory sandbox's pods publish 8002 but run no server: the probe says so.
-    assert "ws://%s:%s/api/chat" % (pod["ssh_host"], pod["ports"]["8002"]) in row and "down:" in row
+    # The servers are not published (they sit behind the front door), and the memory sandbox's pods run no front
+    # door: the probe through it says so.
+    assert "8002" not in pod["ports"] and " down: " in row
     # Nor do they let anyone log in, so their idle-stop state cannot be read.
     assert " unreachable over SSH " in row
     # deploy.yml publishes the front door: its URL, and its HTTPS address through RunPod's proxy (no web page:
     # nothing answers on the memory sandbox's pods).
     assert row.rstrip().endswith("ws://%s:%s/api/chat" % (pod["ssh_host"], pod["ports"]["8010"]))
     https = dict(task_results(out))["Show the front door's HTTPS addresses of each running pod that has a front door"]
-    assert [item["msg"] for item in https["results"]] == ["fac-it: wss://%s-8000.proxy.runpod.net/api/chat" % pod["id"]]
+    assert [item["msg"] for item in https["results"]] == [
+        "fac-it: wss://%s-8000.proxy.runpod.net/api/chat (Authorization: Bearer, the door's key)" % pod["id"]]
 
 
 def test_gpus_lists_the_types_with_prices_and_stock(sandbox):

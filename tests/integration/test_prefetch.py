@@ -15,7 +15,7 @@ import os
 import re
 import subprocess
 
-from tests.helpers import REPO_ROOT, answered_by_itself, asked_again, made_pods, on_pod, run_playbook, sdk, task_results
+from tests.helpers import REPO_ROOT, answered_by_itself, asked_again, door_key, made_pods, on_pod, run_playbook, sdk, task_results
 from tests.sandbox import podman
 from tests.sandbox.runpod_api.podman_backend import POD_HOST, container_name
 
@@ -101,7 +101,7 @@ def test_a_cpu_pod_fills_a_new_network_volume_and_a_fleet_shares_it_installing_n
         runpod.resume_pod(ids[1], 1)
         answered_by_itself(runpod, ids[1])
         assert "boot: supervisord started" in on_pod(ids[1], "cat %s/pods/%s/logs/boot.log" % (HOME, ids[1]))
-        answered_by_itself(runpod, ids[0])
+        answered_by_itself(runpod, ids[0], key=door_key(sandbox_stack, FLEET))
         assert first_server and on_pod(ids[0], "pgrep -of web_demo.server.server") == first_server, "never restarted"
 
         # status.yml reads each pod's idle-stop state from its own directory.

@@ -1,6 +1,7 @@
 """The RunPod key and the HF token never show up: not in output at -vvvv, not in the report, the inventory
 (hostvars and its cache), nor on the pod (files, command lines, environments). The RunPod key never
-reaches a pod at all.
+reaches a pod at all. The front door's key shows up in one place only, the owner's link in the report's
+text, and on the pod only in its root-only key file.
 
 deploy.yml runs at -vvvv against a gated model hub (every repo needs the token), so the token is really
 used; then every output, every file the run wrote and the whole pod are searched for both secrets.
@@ -13,7 +14,7 @@ import subprocess
 
 import pytest
 
-from tests.helpers import ANSIBLE_BIN, REPO_ROOT, ansible_env, asked_again, run_module, ssh
+from tests.helpers import ANSIBLE_BIN, REPO_ROOT, ansible_env, asked_again, door_key, run_module, ssh
 from tests.sandbox.control import ModelHub
 from tests.sandbox.stack import POD_HOST
 
@@ -66,6 +67,14 @@ def test_no_secret_in_any_output_file_or_process(sandbox_stack, gated_hub, tmp_p
                  for name, secret in (("RunPod key", api_key), ("HF token", hf_token)) if secret in text]
         assert found == [], found
         assert "fac-secrets: PASSED" in deploy.stdout  # the report was there to be searched
+        # The door's key: in the owner's link of the report's text (one line per run), nowhere else.
+        door = door_key(sandbox_stack, NAME)
+        link = "/login?key=%s (the owner's link" % door
+        for where, text in texts.items():
+            lines = [line for line in text.splitlines() if door in line]
+            assert all(link in line and line.lstrip().startswith("talk in a browser:") for line in lines), (where, lines)
+            assert len(lines) <= (1 if where.startswith("deploy") and "stdout" in where else 0), (where, lines)
+        assert any(link in text for text in texts.values())
 
         host, port = _endpoint(env)
         key = env["SANDBOX_SSH_KEY"]
@@ -77,6 +86,11 @@ def test_no_secret_in_any_output_file_or_process(sandbox_stack, gated_hub, tmp_p
         on_pod = ssh(host, port, key, search, timeout=600, stdin="%s\n%s\n" % (api_key, hf_token))
         assert on_pod.returncode == 0, on_pod.stderr
         assert on_pod.stdout.strip() == "", on_pod.stdout
+        # The door's key, in its key file only (HAProxy reads it there; no process holds it on its command line).
+        holders = ssh(host, port, key, search.replace('read -r b; ', '').replace(' -e "$b"', ''), timeout=600,
+                      stdin="%s\n" % door)
+        assert holders.returncode == 0, holders.stderr
+        assert holders.stdout.split() == ["/workspace/funaudiochat/front-door/door.key"], holders.stdout
         server = ssh(host, port, key, "ps -eo args | grep -F web_demo.server.server | grep -v grep")
         assert "--model-path" in server.stdout  # the server was running while the pod was searched
     finally:

@@ -4,17 +4,21 @@ and no login, and it stops itself when nobody talks to it.
 What an operator relies on after `deploy.yml -e idle_stop_minutes=1`: RunPod wipes the container disk
 at every stop, yet the pod's start command runs the boot script on the volume, which brings supervisord,
 the servers and the front door back (reinstalling HAProxy); the idle-stop watcher stops the pod through
-RunPod's API with the pod's own key a minute after the last conversation; and that key cannot touch
-another pod. The spoken question is asked from this machine over the pod's new public port each time.
+RunPod's API with the pod's own key a minute after the last conversation, whatever a stranger does to the
+front door meanwhile; and that key cannot touch another pod. The spoken question is asked from this
+machine through the front door's new public port each time, with the door's key.
 """
 
 import json
+import socket
 import subprocess
+import threading
 import time
+import urllib.error
 import urllib.request
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods
-from tests.helpers import answered_by_itself, made_pods, on_pod, run_playbook, sdk, ssh_command, task_results
+from tests.helpers import answered_by_itself, door_key, made_pods, on_pod, run_playbook, sdk, ssh_command, task_results
 from tests.sandbox import podman
 from tests.sandbox.runpod_api.podman_backend import container_name
 
@@ -46,6 +50,39 @@ def ports_in_session(pod_id, host, port, key):
     return seen, states
 
 
+class Stranger(threading.Thread):
+    """Someone who found the pod's front door: holds bare TCP connections to it (3.5 s of every 4 s, never a byte
+    sent) and knocks without a key, until told to stop. Counts what the door answered the knocks."""
+
+    def __init__(self, host, port):
+        super().__init__(daemon=True)
+        self.address, self.done, self.answers = (host, int(port)), threading.Event(), []
+
+    def run(self):
+        while not self.done.is_set():
+            held = []
+            for _ in range(3):
+                try:
+                    held.append(socket.create_connection(self.address, timeout=5))
+                except OSError:
+                    pass
+            try:
+                with urllib.request.urlopen("http://%s:%s/api/chat" % self.address, timeout=5) as answer:
+                    self.answers.append(answer.status)
+            except urllib.error.HTTPError as exc:
+                self.answers.append(exc.code)
+            except OSError:
+                pass
+            self.done.wait(3.5)
+            for sock in held:
+                sock.close()
+            self.done.wait(0.5)
+
+    def stop(self):
+        self.done.set()
+        self.join(timeout=60)
+
+
 def logins(pod_id):
     return int(on_pod(pod_id, "grep -c 'Accepted publickey' /var/log/sshd.log || true") or 0)
 
@@ -60,6 +97,7 @@ def test_a_pod_serves_again_by_itself_and_stops_itself_when_idle(sandbox_stack, 
     runpod = sdk(sandbox_stack)
     pod = made_pods(out)[POD]
     pod_id = pod["id"]
+    key = door_key(sandbox_stack, POD)
     try:
         # The report says the pod stops itself, and what a day left running would cost.
         written = json.loads(report.read_text())[POD]
@@ -86,7 +124,7 @@ def test_a_pod_serves_again_by_itself_and_stops_itself_when_idle(sandbox_stack, 
         # Stopped and resumed through RunPod's API, as from the console: the container disk is new.
         runpod.stop_pod(pod_id)
         runpod.resume_pod(pod_id, 1)
-        seconds = answered_by_itself(runpod, pod_id)
+        seconds = answered_by_itself(runpod, pod_id, key=key)
         assert logins(pod_id) == 0, "the server came back with no SSH login"
         # Meanwhile the boot script reinstalls HAProxy (the servers do not wait for it), then says it is done.
         deadline = time.monotonic() + 120
@@ -100,7 +138,7 @@ def test_a_pod_serves_again_by_itself_and_stops_itself_when_idle(sandbox_stack, 
         # The container restarted in place (a host restart): the same way back.
         before = logins(pod_id)
         podman.run("restart", "-t", "2", container_name(pod_id))
-        answered_by_itself(runpod, pod_id)
+        answered_by_itself(runpod, pod_id, key=key)
         assert logins(pod_id) == before
 
         # status.yml: the server up, nobody talking just now, and when the pod stops itself.
@@ -119,17 +157,26 @@ def test_a_pod_serves_again_by_itself_and_stops_itself_when_idle(sandbox_stack, 
                                  capture_output=True, text=True, check=False, timeout=60, env=podman.environment(None))
         assert refused.returncode != 0 and "may only act on pod %s" % pod_id in refused.stderr
 
-        # Idle: a minute after the last conversation (answered_by_itself's), the pod stops itself.
-        deadline = time.monotonic() + 150
-        while runpod.get_pod(pod_id)["desiredStatus"] == "RUNNING":
-            assert time.monotonic() < deadline, "the idle pod did not stop itself"
-            time.sleep(3)
+        # Idle: a minute after the last conversation (answered_by_itself's), the pod stops itself, while a
+        # stranger holds bare connections to its front door and knocks without a key (refused: 401, then 429).
+        host, door_port = _pods.public_ports(runpod.get_pod(pod_id))[8010]
+        stranger = Stranger(host, door_port)
+        stranger.start()
+        try:
+            deadline = time.monotonic() + 150
+            while runpod.get_pod(pod_id)["desiredStatus"] == "RUNNING":
+                assert time.monotonic() < deadline, "the idle pod did not stop itself: %s" % on_pod(
+                    pod_id, "cat /workspace/funaudiochat/idle-stop.state.json")
+                time.sleep(3)
+        finally:
+            stranger.stop()
+        assert stranger.answers and set(stranger.answers) <= {401, 429}, stranger.answers
         stopped = runpod.get_pod(pod_id)
         assert stopped["desiredStatus"] == "EXITED" and stopped["runtime"] is None
 
         # Resumed, it serves again by itself, and its log says why it stopped.
         runpod.resume_pod(pod_id, 1)
-        answered_by_itself(runpod, pod_id)
+        answered_by_itself(runpod, pod_id, key=key)
         log = on_pod(pod_id, "cat /workspace/funaudiochat/logs/idle-stop.log")
         assert "no session for 1 min: stopping pod %s through RunPod's API" % pod_id in log
         # The stop came from the pod itself, with its own key (the container is gone before it can log more).

@@ -3,11 +3,12 @@ servers of 28 GB), with HAProxy from the pod's apt as RunPod pods get it.
 
 Upstream's server holds one conversation per process (the stand-in loses reply audio when two sessions share
 one, tests/integration/test_app_standin.py), so a pod serves as many people at once as it runs servers. What
-users rely on: deploy.yml publishes a port per server and the front door's, starts each server under supervisord
-with its own log and output directory, checks and talks to every one, and to all of them at once through the
-front door, and the report says so; through the front door each conversation gets a server of its own and a
-whole reply, one more waits for a free server, one more than the queue holds gets "busy", and with no server up
-the answer says so; fewer servers asked for later removes the extra ones.
+users rely on: deploy.yml publishes SSH's port and the front door's only, starts each server under supervisord
+on loopback with its own log and output directory, checks and talks to every one through the front door by
+name, and to all of them at once, and the report says so; through the front door each conversation with the
+door's key gets a server of its own and a whole reply, one more waits for a free server, one more than the queue
+holds gets "busy", and with no server up the answer says so, while a stranger without the key gets HTTP 401 and
+no queue slot; fewer servers asked for later removes the extra ones.
 """
 
 import json
@@ -21,7 +22,7 @@ from websockets.sync.client import connect
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _s2s
 
-from tests.helpers import made_pods, question, run_module, run_playbook, ssh, stats, task_results
+from tests.helpers import door_key, made_pods, question, run_module, run_playbook, ssh, stats, task_results
 
 HOME = "/workspace/funaudiochat"
 NAME = "fac-servers"
@@ -71,14 +72,14 @@ def spoken_turn(ws):
             samples += len(reader.append_bytes(frame[1:]))
 
 
-def at_once(urls):
+def at_once(urls, key):
     """One spoken turn per URL, all started together; the results in URL order."""
     results = [None] * len(urls)
     start = threading.Barrier(len(urls))
 
     def talk(index):
         start.wait()
-        results[index] = _s2s.converse(urls[index], question(), expect=["Paris"], idle_seconds=1.0)
+        results[index] = _s2s.converse(urls[index], question(), expect=["Paris"], idle_seconds=1.0, door_key=key)
     threads = [threading.Thread(target=talk, args=(index,)) for index in range(len(urls))]
     for thread in threads:
         thread.start()
@@ -92,8 +93,10 @@ def test_a_pod_runs_one_server_per_28_gb_and_each_holds_a_conversation(sandbox_s
     try:
         out, written = deploy(stack, tmp_path)
         pod = made_pods(out)[NAME]
-        # One public port per server, and the front door's TCP port (its HTTP port goes through RunPod's proxy).
-        assert sorted(pod["ports"]) == ["22", "8002", "8003", "8010"], pod["ports"]
+        key = door_key(stack, NAME)
+        auth = {"Authorization": "Bearer " + key}
+        # SSH's and the front door's TCP port, no server's (the door's HTTP port goes through RunPod's proxy).
+        assert sorted(pod["ports"]) == ["22", "8010"], pod["ports"]
 
         def on_pod(command):
             proc = ssh(pod["ssh_host"], pod["ssh_port"], stack.ssh_key, command)
@@ -103,6 +106,13 @@ def test_a_pod_runs_one_server_per_28_gb_and_each_holds_a_conversation(sandbox_s
         servers = json.loads(on_pod("cat %s/servers.json" % HOME))
         assert [(s["program"], s["port"], s["cuda_visible_devices"]) for s in servers] == [
             ("funaudiochat", 8002, "0"), ("funaudiochat-2", 8003, "0")]
+        # The servers listen on loopback only: the front door is the one way in.
+        listening = [line.split()[3] for line in on_pod("ss -Hltn").splitlines()]
+        assert sorted(address for address in listening if address.endswith((":8002", ":8003"))) == [
+            "127.0.0.1:8002", "127.0.0.1:8003"], listening
+        # The key stays on the pod for root alone, and in no configuration file or log.
+        assert on_pod("stat -c '%%a %%U' %s/front-door/door.key" % HOME).strip() == "600 root"
+        assert on_pod("grep -rl %s %s/front-door/haproxy.cfg %s/logs || true" % (key, HOME, HOME)).strip() == ""
         status = on_pod("supervisorctl status")
         # Two servers, the output pruner, the idle-stop watcher, the front door and its web page's file server.
         assert status.count("RUNNING") == 6, status
@@ -116,25 +126,26 @@ def test_a_pod_runs_one_server_per_28_gb_and_each_holds_a_conversation(sandbox_s
         results = dict(task_results(out, NAME))
         others = results["Ask the pod's other servers the same question"]["results"]
         urls = [written["url"]] + [item["url"] for item in others]
-        assert len(set(urls)) == 2 and all(item["passed"] for item in others)
+        door = "ws://%s:%s/api/chat" % (pod["ssh_host"], pod["ports"]["8010"])
+        assert urls == [door + "?server=fac-servers.funaudiochat", door + "?server=fac-servers.funaudiochat-2"], urls
+        assert all(item["passed"] for item in others)
         assert written["passed"] is True and [s["passed"] for s in written["servers"]] == [True, True]
         assert [s["url"] for s in written["servers"]] == urls
         assert "  servers: 2 of 2 answered, 2 conversations at once" in out["report_text"]
-        door = "ws://%s:%s/api/chat" % (pod["ssh_host"], pod["ports"]["8010"])
         https = "wss://%s-8000.proxy.runpod.net/api/chat" % pod["id"]
         assert written["front_door"] == {"url": door, "https_url": https, "sessions": 2, "answered": 2, "passed": True,
                                          "failures": []}
         assert "  front door: %s, 2 of 2 conversations at once answered" % door in out["report_text"]
 
         # Two conversations at once, one per server: both whole. One alone first, for the length of a whole reply.
-        alone = _s2s.converse(urls[0], question(), expect=["Paris"], idle_seconds=1.0)
+        alone = _s2s.converse(urls[0], question(), expect=["Paris"], idle_seconds=1.0, door_key=key)
         assert alone["failures"] == []
-        together = at_once(urls)
+        together = at_once(urls, key)
         assert [r["failures"] for r in together] == [[], []]
         assert [r["reply_audio_seconds"] for r in together] == [alone["reply_audio_seconds"]] * 2
 
         # Through the front door, one more conversation than servers waits for a free one, then gets a whole reply.
-        crowd = _s2s.converse_many(door, question(), 3, expect=["Paris"], idle_seconds=1.0)
+        crowd = _s2s.converse_many(door, question(), 3, expect=["Paris"], idle_seconds=1.0, door_key=key)
         assert [r["failures"] for r in crowd] == [[], [], []]
         assert [r["reply_audio_seconds"] for r in crowd] == [alone["reply_audio_seconds"]] * 3
         waited = max(crowd, key=lambda r: r["handshake_seconds"])
@@ -145,7 +156,7 @@ def test_a_pod_runs_one_server_per_28_gb_and_each_holds_a_conversation(sandbox_s
         master = on_pod("supervisorctl pid funaudiochat-front-door").strip()
         # No keep-alive pings from this client, as from a browser's: on a loaded 2-core machine a pong can take
         # longer than the library's 20 s while the deploy runs, and the spoken turn below is what tells.
-        with connect(door, open_timeout=10, max_size=None, ping_interval=None) as held:
+        with connect(door, open_timeout=10, max_size=None, ping_interval=None, additional_headers=auth) as held:
             assert held.recv(timeout=10) == b"\x00\x00\x00"
             before = int(on_pod(reloads))
             deploy(stack, tmp_path, tags="pod,front_door", front_door_queue_timeout=45)
@@ -162,16 +173,28 @@ def test_a_pod_runs_one_server_per_28_gb_and_each_holds_a_conversation(sandbox_s
         assert written["front_door"]["sessions"] == 1 and written["front_door"]["passed"] is True
 
         # The one server is taken and one session waits: the next one is told the servers are busy.
-        with connect(door, open_timeout=10) as taken:
+        with connect(door, open_timeout=10, additional_headers=auth) as taken:
             assert taken.recv(timeout=10) == b"\x00\x00\x00"
-            waiting = threading.Thread(target=_s2s.handshake, args=(door, 60))
+            waiting = threading.Thread(target=_s2s.handshake, args=(door, 60, key))
             waiting.start()
             deadline = time.monotonic() + 10
             while on_pod(QUEUED).strip() != "1":  # HAProxy's own count of sessions waiting
                 assert time.monotonic() < deadline, "the second session never queued"
                 time.sleep(0.2)
+            # The idle-stop watcher counts what the front door holds and queues (as it does for a fleet's other pods'
+            # conversations, which never touch this pod's servers).
+            deadline = time.monotonic() + 30
+            while json.loads(on_pod("cat %s/idle-stop.state.json" % HOME) or "{}").get("door_conversations") != 2:
+                assert time.monotonic() < deadline, on_pod("cat %s/idle-stop.state.json" % HOME)
+                time.sleep(0.5)
+            # A stranger (no key, a wrong one, or a made-up cookie) is refused at the door: no queue slot taken.
+            for headers in ({}, {"Authorization": "Bearer " + "x" * 32}, {"Cookie": "fac_key=" + key[::-1]}):
+                with pytest.raises(InvalidStatus) as refused:
+                    connect(door, open_timeout=10, additional_headers=headers)
+                assert refused.value.response.status_code == 401, headers
+                assert on_pod(QUEUED).strip() == "1"
             with pytest.raises(InvalidStatus) as busy:
-                connect(door, open_timeout=10)
+                connect(door, open_timeout=10, additional_headers=auth)
             assert busy.value.response.status_code == 503
             assert b"All Fun-Audio-Chat servers are busy" in busy.value.response.body
         waiting.join(timeout=60)
@@ -182,7 +205,7 @@ def test_a_pod_runs_one_server_per_28_gb_and_each_holds_a_conversation(sandbox_s
             deadline = time.monotonic() + 30
             while True:
                 try:
-                    _s2s.handshake(door, 5)
+                    _s2s.handshake(door, 5, key)
                 except _s2s.S2SError as exc:
                     if "No Fun-Audio-Chat server is up" in str(exc):
                         break

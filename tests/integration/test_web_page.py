@@ -1,23 +1,26 @@
 """Talk to it in a browser: deploy.yml builds the app's web client on the pod (Node.js from PyPI, npm ci against
 the client's lock file, npm run build) and the front door serves it next to the websocket route.
 
-What a person who was sent the link relies on: the report names one https:// link; opened in a real browser
-(headless Chromium) through RunPod's HTTPS proxy (the sandbox's), the page is a secure context, so the
-microphone is given; clicking 开始连接, Connect and Pause after speaking sends the spoken question as Opus, and
-the reply comes back as audio the page decodes, with its text. The same page works over the front door's plain
-TCP port. A build that cannot happen fails the run in one line, and the next run builds it.
+What a person who was sent the link relies on: the report names one https:// link, the owner's, which carries
+the front door's key; opened in a real browser (headless Chromium) through RunPod's HTTPS proxy (the sandbox's),
+it logs the browser in (a cookie) and opens the page, a secure context, so the microphone is given; clicking
+开始连接, Connect and Pause after speaking sends the spoken question as Opus, and the reply comes back as audio the
+page decodes, with its text. The same page without the link is refused (HTTP 401). A build that cannot happen
+fails the run in one line, and the next run builds it.
 """
 
 import json
 import os
 import re
+import urllib.error
+import urllib.request
 
 import pytest
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _probe, _s2s
 
 from tests import web_browser
-from tests.helpers import REPO_ROOT, made_pods, run_playbook, ssh, task_results
+from tests.helpers import REPO_ROOT, door_key, made_pods, run_playbook, ssh, task_results
 
 HOME = "/workspace/funaudiochat"
 NAME = "fac-web"
@@ -51,8 +54,14 @@ def test_the_report_links_a_page_that_talks_in_a_real_browser(sandbox_stack, tmp
     pod = made_pods(out)[NAME]
     https = "https://%s-8000.proxy.runpod.net/" % pod["id"]
     plain = "http://%s:%s/" % (pod["ssh_host"], pod["ports"]["8010"])
-    assert written["web_page"] == {"url": https, "tcp_url": plain}
-    assert "  talk in a browser: %s (allow the microphone)" % https in out["report_text"]
+    key = door_key(stack, NAME)
+    link = "%slogin?key=%s" % (https, key)
+    assert written["web_page"] == {"url": https, "tcp_url": plain, "login_url": https + "login"}
+    assert "  talk in a browser: %s (the owner's link" % link in out["report_text"]
+    # Without the link, the page is refused.
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(plain, timeout=30)  # pylint: disable=consider-using-with
+    assert refused.value.code == 401
 
     def on_pod(command):
         proc = ssh(pod["ssh_host"], pod["ssh_port"], stack.ssh_key, command)
@@ -69,25 +78,23 @@ def test_the_report_links_a_page_that_talks_in_a_real_browser(sandbox_stack, tmp
     assert "funaudiochat-web" in on_pod("supervisorctl status funaudiochat-web") and \
         "RUNNING" in on_pod("supervisorctl status funaudiochat-web")
 
-    # The link, as a person opens it: RunPod's HTTPS proxy, a secure context, the microphone given.
+    # The owner's link, as a person opens it: RunPod's HTTPS proxy, the login, a secure context, the microphone.
     wav = web_browser.probe_wav(tmp_path / "question.wav")
-    seen = web_browser.talk(https, wav, proxy=stack.env()["SANDBOX_HTTPS_PROXY"], screenshot=SCREENSHOT)
+    seen = web_browser.talk(link, wav, proxy=stack.env()["SANDBOX_HTTPS_PROXY"], screenshot=SCREENSHOT)
     assert seen["secure"] is True and seen["title"] == "S2S-Demo", seen
     assert "Paris" in seen["text"] and seen["error"] == "", seen
     assert seen["reply_seconds"] >= 1.0, seen  # decoded reply audio, not just pages
     assert seen["mic_seconds"] >= 2.0, seen
-    # The same page over the front door's plain TCP port (a browser told to trust that origin), and its
-    # websocket route from any client.
-    again = web_browser.talk(plain, wav, insecure_origin=plain.rstrip("/"))
-    assert "Paris" in again["text"] and again["reply_seconds"] >= 1.0, again
+    # The page's websocket route from any client, with the key.
     spoken = _s2s.converse(plain.replace("http://", "ws://") + "api/simplex", _s2s.decode_opus(_probe.ogg_opus()),
-                           expect=["Paris"], idle_seconds=1.0)
+                           expect=["Paris"], idle_seconds=1.0, door_key=key)
     assert spoken["failures"] == [], spoken
-    # Each browser session reached a server through the front door (HAProxy logs the page's /api/simplex, which
-    # it logs once the session ends, upgraded to a websocket: 101), and the server heard the browser's Opus as
-    # seconds of audio.
+    # The browser session reached a server through the front door (HAProxy logs the page's /api/simplex, path only,
+    # once the session ends, upgraded to a websocket: 101), and the server heard the browser's Opus as seconds of
+    # audio. The login's key is in no log line.
     door_log = on_pod("cat %s/logs/front-door.log" % HOME)
-    assert len(re.findall(r'servers/\S+ .* 101 .*"GET /api/simplex\?text_temperature=', door_log)) == 2, door_log[-2000:]
+    assert len(re.findall(r'servers/\S+ .* 101 .*"GET /api/simplex HTTP/1.1"', door_log)) == 2, door_log[-2000:]
+    assert key not in door_log and '"GET /login HTTP/1.1"' in door_log
     heard = [float(value) for value in re.findall(r"start inference of \(([0-9.]+)s audio\)",
                                                   on_pod("cat %s/logs/server.log" % HOME))]
     assert len(heard) >= 3 and min(heard) >= 1.0, heard

@@ -91,6 +91,9 @@ class SandboxStack:
             # The collection's own host-key policy (module_utils/_ssh.py), with
             # the sandbox pods' keys in the sandbox's known_hosts, not ~/.ssh.
             "FUNAUDIOCHAT_KNOWN_HOSTS": known_hosts,
+            # The front door's keys, made by the playbooks (playbooks/vars/front_door.yml), in the sandbox's own
+            # directory rather than ~/.config.
+            "FUNAUDIOCHAT_SECRETS_DIR": os.path.join(self.state_dir, "secrets"),
         }
 
     # ---------------------------------------------------------- lifecycle

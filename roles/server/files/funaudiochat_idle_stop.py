@@ -2,12 +2,15 @@
 
 Run by supervisord on the pod (the server role's idle-stop program), with its settings in a JSON file
 given as the only argument: idle_stop_minutes (0: no idle stop), max_hours (0: no cap), port_files
-(JSON files naming the ports sessions come in on: the servers' servers.json, the front door's
-ports.json), state_file (what status.yml reads), hold_file and ssh_ports (below) and poll_seconds.
+(JSON files naming the ports sessions come in on: the servers' servers.json), door_sockets (the front door's
+HAProxy admin socket), state_file (what status.yml reads), hold_file and ssh_ports (below) and poll_seconds.
 
-A session is an inbound TCP connection to one of those ports that is open at two polls in a row, a
-second apart by default: a websocket conversation, or the spoken check (a turn ends after 2 s of
-quiet). The front door's health checks are TCP connects of a few milliseconds: never seen twice. SSH logins do
+A session is a conversation someone was let in for: an inbound TCP connection to a server's port that is open
+at two polls in a row, a second apart by default (the servers listen on loopback: only the front door, which
+asks every request for its key, or a login on the pod reaches them), or a conversation in progress or queued
+at the pod's front door (HAProxy's "show stat": the servers backend's scur and qcur, which may be on other pods
+of a fleet). A bare connection to the front door's public port, a scan or a refused request never counts. The
+front door's health checks are TCP connects of a few milliseconds: never seen twice. SSH logins do
 not count (a status check or a forgotten shell would keep the pod), except while an Ansible run works on the
 pod: provision.yml writes hold_file at its start and removes it at its end, and while it is there, inbound SSH
 connections (ssh_ports, sshd's 22 in RunPod's images) count as sessions too, so a long install or download is
@@ -22,8 +25,10 @@ attempt and its outcome is logged; when all fail, the state file says why and th
 every retry_minutes.
 """
 
+import csv
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -71,6 +76,35 @@ def connections(ports):
             if int(local.rsplit(":", 1)[1], 16) in ports:
                 found.add((local, remote))
     return found
+
+
+def door_conversations(sockets):
+    """Conversations the front door holds or queues (its servers backend's scur + qcur); 0 without a door.
+
+    HAProxy's admin socket, "show stat" (https://docs.haproxy.org/2.4/management.html, section 9.1). A door
+    that does not answer counts as none: the watcher must keep watching whatever HAProxy does.
+    """
+    total = 0
+    for path in sockets:
+        if not os.path.exists(path):
+            continue
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(2)
+                sock.connect(path)
+                sock.sendall(b"show stat\n")
+                chunks = []
+                while True:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+            for row in csv.DictReader(b"".join(chunks).decode("utf-8", "replace").lstrip("# ").splitlines()):
+                if row.get("pxname") == "servers" and row.get("svname") == "BACKEND":
+                    total += int(row.get("scur") or 0) + int(row.get("qcur") or 0)
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def pod_age_seconds():
@@ -182,13 +216,15 @@ def main(argv):
         sessions = current & seen  # open at two polls in a row
         seen = current
         session_ports = sorted(set(int(local.rsplit(":", 1)[1], 16) for local, _remote in sessions))
-        if sessions and not active:
-            log("%d session(s) open, on port(s) %s" % (len(sessions), ", ".join(str(port) for port in session_ports)))
-        elif active and not sessions:
+        at_door = door_conversations(config.get("door_sockets", []))
+        if (sessions or at_door) and not active:
+            log("%d session(s) open, on port(s) %s; %d conversation(s) at the front door"
+                % (len(sessions), ", ".join(str(port) for port in session_ports) or "none", at_door))
+        elif active and not (sessions or at_door):
             log("no session open; the pod stops at %s unless one opens"
                 % (time.strftime("%H:%M:%SZ", time.gmtime(now + idle_limit)) if idle_limit else "its max_hours cap"))
-        active = bool(sessions)
-        if sessions:
+        active = bool(sessions or at_door)
+        if active:
             last_session = now
         stops = [when for when in (last_session + idle_limit if idle_limit else None,
                                    pod_started + cap if cap else None) if when is not None]
@@ -196,6 +232,7 @@ def main(argv):
         state = {
             "pod_started_at": round(pod_started), "last_session_at": round(last_session),
             "idle_seconds": round(now - last_session), "sessions": len(sessions), "session_ports": session_ports, "held": held,
+            "door_conversations": at_door,
             "idle_stop_minutes": config.get("idle_stop_minutes", 0), "max_hours": config.get("max_hours", 0),
             "stops_at": round(stops_at) if stops_at else None, "updated_at": round(now), "last_error": last_error,
         }
@@ -212,7 +249,7 @@ def main(argv):
             else:
                 log("could not stop the pod: %s. Stop it yourself (console or runpodctl), or set "
                     "idle_stop_minutes: 0; trying again in %d min" % (last_error, retry // 60))
-        if sessions or now - written >= write_every or "reason" in state:
+        if active or now - written >= write_every or "reason" in state:
             write_state(state_file, state)
             written = now
         time.sleep(poll)

@@ -227,7 +227,10 @@ async def reply(ws, ready, turn, output_dir, tts_output, mine):
 
 
 async def chat(request):
-    ws = web.WebSocketResponse(max_msg_size=16 * 1024 * 1024)
+    # A ping every 30 s, and a connection whose client does not answer is closed, as upstream's
+    # (FunAudioLLM/Fun-Audio-Chat 8ba984b, web_demo/server/server.py: WebSocketResponse(heartbeat=30.0,
+    # receive_timeout=None)): what keeps a conversation open through proxies with idle limits.
+    ws = web.WebSocketResponse(max_msg_size=16 * 1024 * 1024, heartbeat=30.0, receive_timeout=None)
     await ws.prepare(request)
     await ws.send_bytes(bytes([KIND_HANDSHAKE, 0, 0]))
     client = uuid.uuid4().hex[:8]
