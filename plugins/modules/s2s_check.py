@@ -91,7 +91,8 @@ options:
     version_added: 0.2.0
   door_key:
     description:
-      - The front door's key, sent as C(Authorization: Bearer) when the websocket opens. The front door
+      - >-
+        The front door's key, sent as C(Authorization: Bearer) when the websocket opens. The front door
         (the front_door role) answers HTTP 401 to every request without it.
       - Falls back to the E(FUNAUDIOCHAT_DOOR_KEY) environment variable. Never printed.
     type: str

@@ -184,7 +184,7 @@ def test_a_pod_runs_one_server_per_28_gb_and_each_holds_a_conversation(sandbox_s
             # The idle-stop watcher counts what the front door holds and queues (as it does for a fleet's other pods'
             # conversations, which never touch this pod's servers).
             deadline = time.monotonic() + 30
-            while json.loads(on_pod("cat %s/idle-stop.state.json" % HOME) or "{}").get("door_conversations") != 2:
+            while json.loads(on_pod("cat %s/idle-stop.state.json" % HOME) or "{}").get("door_conversations", 0) < 2:
                 assert time.monotonic() < deadline, on_pod("cat %s/idle-stop.state.json" % HOME)
                 time.sleep(0.5)
             # A stranger (no key, a wrong one, or a made-up cookie) is refused at the door: no queue slot taken.

@@ -8,7 +8,7 @@ HAProxy admin socket), state_file (what status.yml reads), hold_file and ssh_por
 A session is a conversation someone was let in for: an inbound TCP connection to a server's port that is open
 at two polls in a row, a second apart by default (the servers listen on loopback: only the front door, which
 asks every request for its key, or a login on the pod reaches them), or a conversation in progress or queued
-at the pod's front door (HAProxy's "show stat": the servers backend's scur and qcur, which may be on other pods
+at the pod's front door (HAProxy's "show stat": the servers backend's scur, queued ones included, which may be on other pods
 of a fleet). A bare connection to the front door's public port, a scan or a refused request never counts. The
 front door's health checks are TCP connects of a few milliseconds: never seen twice. SSH logins do
 not count (a status check or a forgotten shell would keep the pod), except while an Ansible run works on the
@@ -79,7 +79,8 @@ def connections(ports):
 
 
 def door_conversations(sockets):
-    """Conversations the front door holds or queues (its servers backend's scur + qcur); 0 without a door.
+    """Conversations the front door holds or queues (its servers backend's scur, which counts the queued ones
+    too); 0 without a door.
 
     HAProxy's admin socket, "show stat" (https://docs.haproxy.org/2.4/management.html, section 9.1). A door
     that does not answer counts as none: the watcher must keep watching whatever HAProxy does.
@@ -101,7 +102,7 @@ def door_conversations(sockets):
                     chunks.append(chunk)
             for row in csv.DictReader(b"".join(chunks).decode("utf-8", "replace").lstrip("# ").splitlines()):
                 if row.get("pxname") == "servers" and row.get("svname") == "BACKEND":
-                    total += int(row.get("scur") or 0) + int(row.get("qcur") or 0)
+                    total += int(row.get("scur") or 0)
         except (OSError, ValueError):
             continue
     return total
