@@ -144,8 +144,11 @@ def test_first_converge_installs_everything_and_the_server_gets_ready(pod):
     links = pod.sh("readlink %s/app/pretrained_models/Fun-Audio-Chat-8B" % HOME).stdout.strip()
     assert links == "%s/models/Fun-Audio-Chat-8B" % HOME
     cmdline = pod.sh("ps -eo args | grep '[w]eb_demo.server.server'").stdout
-    # On loopback, behind the pod's front door (this pod publishes 8002 too, as pods made before the door was locked).
+    # On loopback, behind the pod's front door (this pod publishes 8002 too, as pods made before the door was locked,
+    # and the run says nothing answers there now).
     assert "--host 127.0.0.1" in cmdline and "--port 8002" in cmdline and "--tts-gpu 0" in cmdline, cmdline
+    stale = dict(task_results(out, "fac-roles"))["funaudiochat.runpod.verify : Say which of the pod's published ports no longer answer"]
+    assert stale["msg"].startswith("Port(s) 8002/tcp of this pod are still published"), stale
     # pip kept no second copy of the wheels: not on the volume (PIP_CACHE_DIR of RunPod's images), nor in ~/.cache.
     cached = pod.sh("find /workspace/.cache/pip /root/.cache/pip -type f 2>/dev/null | wc -l").stdout.strip()
     assert cached == "0", "pip cached %s files" % cached
