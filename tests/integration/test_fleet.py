@@ -80,12 +80,17 @@ def test_a_fleet_is_made_at_once_and_its_front_door_serves_every_pods_server(fle
     first = pods[PODS[0]]
     config = ssh(first["ssh_host"], first["ssh_port"], stack.ssh_key,
                  "grep -E '^ +server ' /workspace/funaudiochat/front-door/haproxy.cfg").stdout.split("\n")
-    addresses = dict(line.split()[1:3] for line in config if line.strip())
+    addresses = dict(line.split()[1:3] for line in config if line.strip() and " door " not in line)
     assert addresses.pop("web") == "127.0.0.1:8020"  # the web page's file server, on the front door's pod
-    assert addresses == {
-        "fleet-1.funaudiochat": "127.0.0.1:8002",
-        "fleet-2.funaudiochat": "%s:%s" % (pods["fleet-2"]["ssh_host"], pods["fleet-2"]["ports"]["8002"]),
-        "fleet-3.funaudiochat": "%s:%s" % (pods["fleet-3"]["ssh_host"], pods["fleet-3"]["ports"]["8002"])}
+    # The other pods' servers, through their own front doors: a loopback listener each, which reaches that pod
+    # by its name at RunPod's HTTPS proxy (never by its public IP and ports, which a resume changes).
+    assert addresses == {"fleet-1.funaudiochat": "127.0.0.1:8002", "fleet-2.funaudiochat": "127.0.0.1:8100",
+                         "fleet-3.funaudiochat": "127.0.0.1:8101"}
+    doors = [line.split() for line in config if " door " in line]
+    assert ["sni str(%s-8000.proxy.runpod.net)" % pods[name]["id"] in " ".join(door) for door, name in
+            zip(doors, PODS[1:])] == [True, True], doors
+    # Every pod publishes SSH's port and its own locked front door's, no server's.
+    assert all(sorted(pod["ports"]) == ["22", "8010"] for pod in pods.values()), pods
     fleet_line = [line for line in out["report_text"].splitlines() if line.startswith("fleet:")]
     cost = sum(pod["cost_per_hr"] for pod in pods.values())
     assert fleet_line == ["fleet: 3 pods, 3 of 3 servers answered, 3 conversations at once through the front door, "

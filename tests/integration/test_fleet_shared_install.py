@@ -98,7 +98,7 @@ def test_a_fleet_on_a_network_volume_gets_a_new_app_version_beside_the_old_one(s
         assert supervisord_pid(ids[0]) == front_door_supervisord
         assert said(first, PODS[0]).endswith("removed, as no pod runs from them: none"), said(first, PODS[0])
         on_pod(ids[1], "supervisorctl restart funaudiochat")
-        answered_by_itself(sdk(stack), ids[1])
+        answered_by_itself(sdk(stack), ids[1], key=door_key(stack, FLEET))
         assert runs_from(ids[1]) == (old, old)
         assert on_pod(ids[1], "git -C %s/installs/%s/app rev-parse HEAD" % (HOME, old)) == old_commit
 

@@ -4,8 +4,10 @@ What an operator paying per GPU-minute relies on after `deploy.yml -e network_vo
 is made in the volume's data center, fills it (the Python environment, the app, the models, supervisor and the web
 page), and is terminated; only then are the GPU pods made. Both mount the warm volume at once, take turns under its
 writer lock, install 0 packages and download 0 bytes (P7), keep their own files (supervisor, logs, servers.json) in
-pods/<RunPod id>/ beside the shared install, and answer the spoken question; the front door reaches both. A pod
-stopped and resumed serves again by itself from its own files while the other serves on. The report says what the
+pods/<RunPod id>/ beside the shared install, and answer the spoken question; the first pod's front door reaches
+both, the second through its own locked front door by its name at RunPod's HTTPS proxy. A pod stopped and resumed
+(new public ports) serves again by itself from its own files while the other serves on, and is back behind the
+fleet's front door with no Ansible run. The report says what the
 CPU and the GPU time cost. Another pod's live writer lock on the volume makes the run fail in one line naming it; a
 failed prefetch terminates its CPU pod and makes no GPU pod.
 """
@@ -14,7 +16,9 @@ import json
 import os
 import re
 import subprocess
+import time
 
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _probe, _s2s
 from tests.helpers import REPO_ROOT, answered_by_itself, asked_again, door_key, made_pods, on_pod, run_playbook, sdk, task_results
 from tests.sandbox import podman
 from tests.sandbox.runpod_api.podman_backend import POD_HOST, container_name
@@ -91,17 +95,41 @@ def test_a_cpu_pod_fills_a_new_network_volume_and_a_fleet_shares_it_installing_n
             assert [server["port"] for server in layout] == [8002], layout
             assert on_pod(pod_id, "%s/pods/%s/bin/funaudiochat-ready" % (HOME, pod_id)) == "ready"
         haproxy = on_pod(ids[0], "cat %s/pods/%s/front-door/haproxy.cfg" % (HOME, ids[0]))
-        assert "server fac-warm-1.funaudiochat 127.0.0.1:8002" in haproxy and "server fac-warm-2.funaudiochat " in haproxy
+        assert "server fac-warm-1.funaudiochat 127.0.0.1:8002 check" in haproxy
+        # The second pod's server, through its own front door, named by its id at RunPod's proxy: never by the
+        # public IP and ports it has now, which RunPod gives another pod once it is stopped.
+        assert "server fac-warm-2.funaudiochat 127.0.0.1:8100 track door_fac-warm-2/door" in haproxy
+        assert "sni str(%s-8000.proxy.runpod.net)" % ids[1] in haproxy
+        assert not [port for port in made[PODS[1]]["ports"].values() if ":%s" % port in haproxy], haproxy
 
         # Stopped and resumed, the second pod's start command starts its own programs from pods/<its id>/ with
         # no Ansible run, while the first serves on.
         runpod = sdk(sandbox_stack)
         first_server = on_pod(ids[0], "pgrep -of web_demo.server.server")
+        key = door_key(sandbox_stack, FLEET)
         runpod.stop_pod(ids[1])
         runpod.resume_pod(ids[1], 1)
-        answered_by_itself(runpod, ids[1])
+        answered_by_itself(runpod, ids[1], key=key)
         assert "boot: supervisord started" in on_pod(ids[1], "cat %s/pods/%s/logs/boot.log" % (HOME, ids[1]))
-        answered_by_itself(runpod, ids[0], key=door_key(sandbox_stack, FLEET))
+        # Back behind the fleet's front door by itself: its health check through RunPod's proxy passes again, and a
+        # conversation asked for by name there is served by the resumed pod's own front door.
+        status = "python3 %s/pods/%s/front-door/front_door_ctl.py /run/funaudiochat-front-door.sock status fac-warm-2." % (
+            HOME, ids[0])
+        deadline = time.monotonic() + 180
+        while json.loads(on_pod(ids[0], status) or "{}").get("status") != {"fac-warm-2.funaudiochat": "UP"}:
+            assert time.monotonic() < deadline, on_pod(ids[0], status)
+            time.sleep(1)
+        served = "grep -c 'servers/fac-warm-2.funaudiochat .* 101 ' %s/pods/%s/logs/front-door.log || true" % (HOME, ids[1])
+        before = int(on_pod(ids[1], served))
+        main_door = "ws://%s:%s/api/chat?server=fac-warm-2.funaudiochat" % (made[PODS[0]]["ssh_host"],
+                                                                            made[PODS[0]]["ports"]["8010"])
+        back = _s2s.converse(main_door, _s2s.decode_opus(_probe.ogg_opus()), expect=_probe.EXPECT, door_key=key)
+        assert back["failures"] == [], back
+        deadline = time.monotonic() + 30
+        while int(on_pod(ids[1], served)) != before + 1:  # HAProxy logs a session when it ends
+            assert time.monotonic() < deadline, on_pod(ids[1], "tail -n 5 %s/pods/%s/logs/front-door.log" % (HOME, ids[1]))
+            time.sleep(0.5)
+        answered_by_itself(runpod, ids[0], key=key)
         assert first_server and on_pod(ids[0], "pgrep -of web_demo.server.server") == first_server, "never restarted"
 
         # status.yml reads each pod's idle-stop state from its own directory.

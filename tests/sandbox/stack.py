@@ -30,7 +30,8 @@ from . import podman
 from .control import REPO_ROOT
 from .pod_image import ensure_images
 from .pod_image.build import torch_wheel
-from .runpod_api.podman_backend import POD_CA_BUNDLE
+from . import https_proxy
+from .runpod_api.podman_backend import HOST_CA_BUNDLE, POD_CA_BUNDLE
 
 DEFAULT_STATE_DIR = os.path.join(REPO_ROOT, "tests", "sandbox", "state")
 SERVICES = ("api", "hub", "repo", "wheels", "proxy")
@@ -125,7 +126,8 @@ class SandboxStack:
         hub_args = ["--profile", hub_profile] if hub_profile else []
         try:
             info["api"] = self._spawn("api", api_cmd, "RUNPOD_API_BASE_URL", timeout,
-                                      SANDBOX_RUNPOD_API_KEY=api_key)
+                                      SANDBOX_RUNPOD_API_KEY=api_key,
+                                      SANDBOX_HOST_CA_BUNDLE=self._pod_ca_bundle())
             info["hub"] = self._spawn("hub", ["-m", "tests.sandbox.model_hub", "--host", "0.0.0.0", "--port", "0"]
                                       + hub_args + link_args, "HF_ENDPOINT",
                                       max(timeout, PROFILE_HASH_SECONDS if hub_args else 0))
@@ -137,8 +139,10 @@ class SandboxStack:
             wheels_cmd = ["-m", "tests.sandbox.static_http", "--dir", wheel_dir, "--host", "0.0.0.0", "--port", "0"]
             info["wheels"] = self._spawn("wheels", wheels_cmd + link_args, "SANDBOX_WHEELS", timeout)
             # RunPod's HTTPS proxy (https://<pod id>-<port>.proxy.runpod.net) for ports declared <port>/http.
+            # On every address: pods reach it too, as a fleet's main front door reaches the others' doors through
+            # RunPod's proxy (front_door_fleet_proxy_address), trusting its certificate (in the pods' CA bundle).
             info["proxy"] = self._spawn("proxy", ["-m", "tests.sandbox.https_proxy", "--api", info["api"]["url"],
-                                                  "--cert-dir", os.path.join(self.state_dir, "proxy")],
+                                                  "--cert-dir", self._proxy_cert_dir(), "--host", "0.0.0.0"],
                                         "SANDBOX_PROXY", timeout)
         finally:
             self._write_info(info)
@@ -188,6 +192,9 @@ class SandboxStack:
             # system bundle that pip and requests are pointed at too (podman_backend); Node.js trusts only its
             # own CAs unless told.
             "front_door_npm_cafile": POD_CA_BUNDLE,
+            # RunPod's HTTPS proxy, by which a fleet's main front door reaches the other pods' doors: the pods reach
+            # the sandbox's at this machine's address, by the same names (TLS and Host header).
+            "front_door_fleet_proxy_address": "%s:%s" % (POD_HOST, info["proxy"]["url"].rsplit(":", 1)[1]),
         }
 
     def _write_role_vars(self, info):
@@ -209,6 +216,22 @@ class SandboxStack:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(info, handle)
         os.replace(self.info_file + ".tmp", self.info_file)
+
+    def _proxy_cert_dir(self):
+        return os.path.join(self.state_dir, "proxy")
+
+    def _pod_ca_bundle(self):
+        """The CA bundle pods get: this machine's (as podman_backend mounts it) and the HTTPS proxy's certificate,
+        made here before the proxy starts (it reuses it), as RunPod's proxy has a certificate pods trust."""
+        cert_file, _key_file = https_proxy.certificate(self._proxy_cert_dir())
+        bundle = os.path.join(self.state_dir, "pod-ca-bundle.crt")
+        with open(bundle, "w", encoding="utf-8") as out:
+            if os.path.exists(HOST_CA_BUNDLE):
+                with open(HOST_CA_BUNDLE, encoding="utf-8") as host:
+                    out.write(host.read().rstrip("\n") + "\n")
+            with open(cert_file, encoding="utf-8") as cert:
+                out.write(cert.read())
+        return bundle
 
     def _spawn(self, name, args, url_var, timeout, **env):
         """Start ``python ARGS`` detached; return {"pid", "url"} once it prints ``URL_VAR=url``."""
