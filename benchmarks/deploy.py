@@ -23,6 +23,7 @@ import os
 import subprocess
 import time
 
+from tests.helpers import door_key
 from tests.sandbox.control import REPO_ROOT
 
 from benchmarks._common import BIN, on_a_sandbox_stack

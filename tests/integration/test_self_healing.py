@@ -61,7 +61,7 @@ class Stranger(threading.Thread):
     def run(self):
         while not self.done.is_set():
             held = []
-            for _ in range(3):
+            for _connection in range(3):
                 try:
                     held.append(socket.create_connection(self.address, timeout=5))
                 except OSError:

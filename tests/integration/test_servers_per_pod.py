@@ -17,7 +17,7 @@ import time
 
 import pytest
 import sphn
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _s2s
@@ -114,8 +114,9 @@ def test_a_pod_runs_one_server_per_28_gb_and_each_holds_a_conversation(sandbox_s
         assert on_pod("stat -c '%%a %%U' %s/front-door/door.key" % HOME).strip() == "600 root"
         assert on_pod("grep -rl %s %s/front-door/haproxy.cfg %s/logs || true" % (key, HOME, HOME)).strip() == ""
         status = on_pod("supervisorctl status")
-        # Two servers, the output pruner, the idle-stop watcher, the front door and its web page's file server.
-        assert status.count("RUNNING") == 6, status
+        # Two servers, the output pruner, the idle-stop watcher, the front door, its conversation-length limit and
+        # its web page's file server.
+        assert status.count("RUNNING") == 7, status
         for server in servers:
             environ = on_pod("tr '\\0' '\\n' < /proc/$(supervisorctl pid %s)/environ" % server["program"])
             assert "CUDA_VISIBLE_DEVICES=0" in environ.split("\n")
@@ -212,5 +213,17 @@ def test_a_pod_runs_one_server_per_28_gb_and_each_holds_a_conversation(sandbox_s
                 assert time.monotonic() < deadline, "the front door never noticed the server was down"
         finally:
             on_pod("supervisorctl start funaudiochat")
+
+        # The longest a conversation may last: a held one (the server's pings keep it from being idle) is ended.
+        deploy(stack, tmp_path, tags="pod,front_door", front_door_max_conversation_minutes=0.1)
+        with connect(door, open_timeout=60, additional_headers=auth) as held:
+            assert held.recv(timeout=60) == b"\x00\x00\x00"
+            opened = time.monotonic()
+            with pytest.raises(ConnectionClosed):
+                while True:
+                    held.recv(timeout=60)
+            assert time.monotonic() - opened < 30  # 6 s, then the next 10 s pass
+        assert "ended a conversation on fac-servers.funaudiochat after " in on_pod(
+            "cat %s/logs/front-door-limit.log" % HOME)
     finally:
         run_module("pod", {"name": NAME, "state": "absent"}, env=stack.env())

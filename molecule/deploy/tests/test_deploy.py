@@ -14,8 +14,8 @@ def test_supervisor_runs_the_server_the_pruner_the_idle_stop_watcher_and_the_fro
     status = host.check_output("supervisorctl status")
     assert "funaudiochat                     RUNNING" in status or "funaudiochat RUNNING" in " ".join(status.split())
     assert "funaudiochat-prune-output" in status and "funaudiochat-idle-stop" in status
-    assert "funaudiochat-front-door" in status
-    assert status.count("RUNNING") == 4
+    assert "funaudiochat-front-door" in status and "funaudiochat-front-door-limit" in status
+    assert status.count("RUNNING") == 5
 
 
 def test_supervisord_and_its_configuration_live_on_the_volume(host):
