@@ -95,6 +95,10 @@ PLAYBOOK_CASES = [
     (dict(servers_per_pod="many"), "server_layout: count must be a number, got 'many'"),
     (dict(pod_count=0), "pod_count must be a whole number of pods, 1 or more (got 0)"),
     (dict(pod_count="two"), "pod_count must be a whole number of pods, 1 or more (got two)"),
+    (dict(idle_stop_minutes="30m"), "idle_stop_minutes must be whole minutes, 0 or more (0: the pod never stops itself; got 30m)"),
+    (dict(idle_stop_minutes=-5), "idle_stop_minutes must be whole minutes, 0 or more"),
+    (dict(max_hours="abc"), "max_hours a number of hours, 0 or more (0: no cap; got abc)"),
+    (dict(front_door_key="tooshort-x"), "front_door_key must be 16 or more letters, digits, - or _"),
 ]
 
 MUTATIONS = {"podFindAndDeployOnDemand", "podRentInterruptable", "podStop", "podResume", "podBidResume",
@@ -159,4 +163,5 @@ def test_deploy_refuses_bad_variables_before_creating_anything(sandbox, variable
     assert rc == 2
     failed = [line for line in out.splitlines() if "FAILED!" in line or "[ERROR]" in line]
     assert failed and words in out, out[-2000:]
+    assert "front_door_key" not in variables or variables["front_door_key"] not in out  # a key is never printed
     _nothing_changed(sandbox)
