@@ -86,11 +86,16 @@ def test_no_secret_in_any_output_file_or_process(sandbox_stack, gated_hub, tmp_p
         on_pod = ssh(host, port, key, search, timeout=600, stdin="%s\n%s\n" % (api_key, hf_token))
         assert on_pod.returncode == 0, on_pod.stderr
         assert on_pod.stdout.strip() == "", on_pod.stdout
-        # The door's key, in its key file only (HAProxy reads it there; no process holds it on its command line).
+        # The door's key, in its key files only (HAProxy reads them: the pattern file, and the map a fleet's main
+        # front door sends it from), both root's alone; no process holds it on its command line or in its environment.
         holders = ssh(host, port, key, search.replace('read -r b; ', '').replace(' -e "$b"', ''), timeout=600,
                       stdin="%s\n" % door)
         assert holders.returncode == 0, holders.stderr
-        assert holders.stdout.split() == ["/workspace/funaudiochat/front-door/door.key"], holders.stdout
+        assert sorted(holders.stdout.split()) == ["/workspace/funaudiochat/front-door/door.key",
+                                                  "/workspace/funaudiochat/front-door/door.map"], holders.stdout
+        modes = ssh(host, port, key, "stat -c '%a %U' /workspace/funaudiochat/front-door/door.key "
+                                     "/workspace/funaudiochat/front-door/door.map")
+        assert modes.stdout.split("\n")[:2] == ["600 root", "600 root"], modes.stdout
         server = ssh(host, port, key, "ps -eo args | grep -F web_demo.server.server | grep -v grep")
         assert "--model-path" in server.stdout  # the server was running while the pod was searched
     finally:
