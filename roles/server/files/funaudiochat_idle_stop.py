@@ -23,6 +23,11 @@ may do is not documented): RunPod's GraphQL podStop first, then runpodctl as Run
 (``runpodctl pod stop $RUNPOD_POD_ID``, older releases ``runpodctl stop pod $RUNPOD_POD_ID``). Every
 attempt and its outcome is logged; when all fail, the state file says why and the watcher tries again
 every retry_minutes.
+
+It must not stay dead while the pod bills: an answer from RunPod that is not what was asked, a full or
+read-only volume (where the state file is), a vanished port file, any error in one poll is logged and the
+next poll goes on; supervisord restarts the process itself forever, with backoff (the server role's
+program).
 """
 
 import csv
@@ -52,10 +57,13 @@ def watched_ports(port_files):
                 data = json.load(handle)
         except (OSError, ValueError):
             continue
-        if isinstance(data, dict):
-            ports.update(int(port) for port in data.get("ports", []))
+        if isinstance(data, dict) and isinstance(data.get("ports"), list):
+            found = data["ports"]
         elif isinstance(data, list):
-            ports.update(int(item["port"]) for item in data if isinstance(item, dict) and "port" in item)
+            found = [item["port"] for item in data if isinstance(item, dict) and "port" in item]
+        else:
+            continue
+        ports.update(int(port) for port in found if str(port).isdigit())
     return ports
 
 
@@ -133,8 +141,14 @@ def stop_through_graphql(pod_id, key):
         return "GraphQL podStop: HTTP %d %s" % (exc.code, exc.read(300).decode("utf-8", "replace").strip())
     except (OSError, ValueError) as exc:
         return "GraphQL podStop: %s" % exc
+    if not isinstance(body, dict):
+        return "GraphQL podStop: RunPod answered %s, not a GraphQL answer" % json.dumps(body)[:100]
     if body.get("errors"):
-        return "GraphQL podStop: %s" % "; ".join(str(item.get("message")) for item in body["errors"])
+        errors = body["errors"] if isinstance(body["errors"], list) else [body["errors"]]
+        return "GraphQL podStop: %s" % "; ".join(
+            str(item.get("message") if isinstance(item, dict) else item) for item in errors)
+    if not isinstance(body.get("data"), dict) or not body["data"].get("podStop"):
+        return "GraphQL podStop: RunPod's answer has no podStop: %s" % json.dumps(body)[:100]
     return None
 
 
@@ -181,78 +195,112 @@ def write_state(path, state):
     os.replace(tmp, path)
 
 
-def main(argv):
-    with open(argv[1], encoding="utf-8") as handle:
-        config = json.load(handle)
-    idle_limit = float(config.get("idle_stop_minutes", 0)) * 60
-    cap = float(config.get("max_hours", 0)) * 3600
-    poll = float(config.get("poll_seconds", 1))
-    write_every = float(config.get("state_seconds", 15))
-    retry = float(config.get("retry_minutes", 5)) * 60
-    state_file = config["state_file"]
-    hold_file = config.get("hold_file")
-    ssh_ports = set(int(port) for port in config.get("ssh_ports", [22]))
-    held = False
-    started = time.time()
-    age = pod_age_seconds()
-    pod_started = started - age if age is not None else started
-    last_session = started
-    seen = set()
-    next_try = 0.0
-    written = 0.0
-    active = False
-    last_error = None
-    log("watching (idle stop after %s min without a session, hard cap %s h; 0 = off)"
-        % (config.get("idle_stop_minutes", 0), config.get("max_hours", 0)))
-    while True:
-        now = time.time()
+class Watcher:
+    """The watcher's clock and what it last saw; ``step`` is one poll."""
+
+    def __init__(self, config):
+        self.config = config
+        self.idle_limit = float(config.get("idle_stop_minutes", 0)) * 60
+        self.cap = float(config.get("max_hours", 0)) * 3600
+        self.write_every = float(config.get("state_seconds", 15))
+        self.retry = float(config.get("retry_minutes", 5)) * 60
+        self.state_file = config["state_file"]
+        self.hold_file = config.get("hold_file")
+        self.ssh_ports = set(int(port) for port in config.get("ssh_ports", [22]))
+        self.held = False
+        started = time.time()
+        age = pod_age_seconds()
+        self.pod_started = started - age if age is not None else started
+        self.last_session = started
+        self.seen = set()
+        self.next_try = 0.0
+        self.written = 0.0
+        self.active = False
+        self.last_error = None
+        self.write_problem = None
+
+    def step(self, now):
+        config = self.config
         ports = watched_ports(config.get("port_files", []))
-        if bool(hold_file and os.path.exists(hold_file)) != held:
-            held = not held
-            log("an Ansible run works on the pod: its SSH connections count as sessions" if held
+        if bool(self.hold_file and os.path.exists(self.hold_file)) != self.held:
+            self.held = not self.held
+            log("an Ansible run works on the pod: its SSH connections count as sessions" if self.held
                 else "the Ansible run is over: SSH connections no longer count")
-        if held:
-            ports |= ssh_ports
+        if self.held:
+            ports |= self.ssh_ports
         current = connections(ports)
-        sessions = current & seen  # open at two polls in a row
-        seen = current
+        sessions = current & self.seen  # open at two polls in a row
+        self.seen = current
         session_ports = sorted(set(int(local.rsplit(":", 1)[1], 16) for local, _remote in sessions))
         at_door = door_conversations(config.get("door_sockets", []))
-        if (sessions or at_door) and not active:
+        if (sessions or at_door) and not self.active:
             log("%d session(s) open, on port(s) %s; %d conversation(s) at the front door"
                 % (len(sessions), ", ".join(str(port) for port in session_ports) or "none", at_door))
-        elif active and not (sessions or at_door):
+        elif self.active and not (sessions or at_door):
             log("no session open; the pod stops at %s unless one opens"
-                % (time.strftime("%H:%M:%SZ", time.gmtime(now + idle_limit)) if idle_limit else "its max_hours cap"))
-        active = bool(sessions or at_door)
-        if active:
-            last_session = now
-        stops = [when for when in (last_session + idle_limit if idle_limit else None,
-                                   pod_started + cap if cap else None) if when is not None]
+                % (time.strftime("%H:%M:%SZ", time.gmtime(now + self.idle_limit)) if self.idle_limit
+                   else "its max_hours cap"))
+        self.active = bool(sessions or at_door)
+        if self.active:
+            self.last_session = now
+        stops = [when for when in (self.last_session + self.idle_limit if self.idle_limit else None,
+                                   self.pod_started + self.cap if self.cap else None) if when is not None]
         stops_at = min(stops) if stops else None
         state = {
-            "pod_started_at": round(pod_started), "last_session_at": round(last_session),
-            "idle_seconds": round(now - last_session), "sessions": len(sessions), "session_ports": session_ports, "held": held,
-            "door_conversations": at_door,
+            "pod_started_at": round(self.pod_started), "last_session_at": round(self.last_session),
+            "idle_seconds": round(now - self.last_session), "sessions": len(sessions), "session_ports": session_ports,
+            "held": self.held, "door_conversations": at_door,
             "idle_stop_minutes": config.get("idle_stop_minutes", 0), "max_hours": config.get("max_hours", 0),
-            "stops_at": round(stops_at) if stops_at else None, "updated_at": round(now), "last_error": last_error,
+            "stops_at": round(stops_at) if stops_at else None, "updated_at": round(now), "last_error": self.last_error,
         }
-        if stops_at is not None and now >= stops_at and now >= next_try:
-            reason = ("no session for %d min" % ((now - last_session) // 60)
-                      if idle_limit and now >= last_session + idle_limit
-                      else "up for %.1f h, the max_hours cap" % ((now - pod_started) / 3600))
+        if stops_at is not None and now >= stops_at and now >= self.next_try:
+            reason = ("no session for %d min" % ((now - self.last_session) // 60)
+                      if self.idle_limit and now >= self.last_session + self.idle_limit
+                      else "up for %.1f h, the max_hours cap" % ((now - self.pod_started) / 3600))
             log("%s: stopping pod %s through RunPod's API" % (reason, os.environ.get("RUNPOD_POD_ID", "?")))
-            last_error = stop_pod()
-            next_try = now + retry
-            state.update(last_error=last_error, stopping=last_error is None, reason=reason)
-            if last_error is None:
+            self.next_try = now + self.retry  # before asking: whatever happens, RunPod is not asked every poll
+            self.last_error = stop_pod()
+            state.update(last_error=self.last_error, stopping=self.last_error is None, reason=reason)
+            if self.last_error is None:
                 log("RunPod took the stop; the volume stays, and the server comes back by itself on resume")
             else:
                 log("could not stop the pod: %s. Stop it yourself (console or runpodctl), or set "
-                    "idle_stop_minutes: 0; trying again in %d min" % (last_error, retry // 60))
-        if active or now - written >= write_every or "reason" in state:
-            write_state(state_file, state)
-            written = now
+                    "idle_stop_minutes: 0; trying again in %d min" % (self.last_error, self.retry // 60))
+        if self.active or now - self.written >= self.write_every or "reason" in state:
+            self.write(state, now)
+
+    def write(self, state, now):
+        """The state file for status.yml; a full or read-only volume is said once, and the watching goes on."""
+        try:
+            write_state(self.state_file, state)
+        except OSError as exc:
+            if str(exc) != self.write_problem:
+                log("cannot write %s (%s): status.yml shows no state, the idle stop still works" % (self.state_file, exc))
+            self.write_problem = str(exc)
+            return
+        if self.write_problem:
+            log("the state file is written again")
+        self.write_problem = None
+        self.written = now
+
+
+def main(argv):
+    with open(argv[1], encoding="utf-8") as handle:
+        config = json.load(handle)
+    poll = float(config.get("poll_seconds", 1))
+    watcher = Watcher(config)
+    log("watching (idle stop after %s min without a session, hard cap %s h; 0 = off)"
+        % (config.get("idle_stop_minutes", 0), config.get("max_hours", 0)))
+    problem = None
+    while True:
+        try:
+            watcher.step(time.time())
+            problem = None
+        except Exception as exc:  # pylint: disable=broad-except
+            # Whatever one poll meets, the next one goes on: a watcher that died would leave the pod billing.
+            if repr(exc) != problem:
+                log("this poll failed (%r); watching on" % exc)
+            problem = repr(exc)
         time.sleep(poll)
 
 

@@ -16,11 +16,15 @@ A rule is a dict, added through ``POST /_sandbox/faults``:
     reports capacity and its own trouble; with ``carry_out`` the change is made
     first (RunPod's generic error after the pod was created).
 
+``{"kind": "body", "body": "[1, 2]", "status": 200, "operation": "podStop"}``
+    answer with that text as it is, doing nothing: an answer that is not GraphQL's
+    (a proxy's page, a truncated or garbled body).
+
 ``operation`` (optional) is a root field name; ``count`` (default 1) is how
 many matching requests the rule applies to.
 """
 
-KINDS = ("status", "after", "delay", "drop", "error")
+KINDS = ("status", "after", "delay", "drop", "error", "body")
 
 
 class Faults:

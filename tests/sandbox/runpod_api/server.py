@@ -2,6 +2,7 @@
 
 import asyncio
 import collections
+import logging
 import os
 
 from aiohttp import web
@@ -153,6 +154,9 @@ async def handle_graphql(request):
                 headers["Retry-After"] = str(rule["retry_after"])
             return web.json_response(_errors(f"Injected HTTP {rule['status']}"),
                                      status=rule["status"], headers=headers)
+        elif rule["kind"] == "body":
+            entry["status"] = rule.get("status", 200)
+            return web.Response(text=rule["body"], status=rule.get("status", 200), content_type="application/json")
         elif rule["kind"] == "after":
             after = rule
         elif rule["kind"] == "error":
@@ -298,5 +302,19 @@ def make_app(world, api_key):
     async def _close_backend(app_):
         app_[WORLD].backend.close()
 
+    async def _deadlines(app_):
+        """RunPod's stopAfter / terminateAfter, kept once a second whether or not anyone asks."""
+        async def keep():
+            while True:
+                await asyncio.sleep(1)
+                try:
+                    app_[WORLD].keep_deadlines()
+                except Exception:  # pylint: disable=broad-except
+                    logging.getLogger(__name__).exception("keeping the pods' stopAfter / terminateAfter")
+        task = asyncio.create_task(keep())
+        yield
+        task.cancel()
+
+    app.cleanup_ctx.append(_deadlines)
     app.on_cleanup.append(_close_backend)
     return app
