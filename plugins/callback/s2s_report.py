@@ -49,7 +49,8 @@ options:
         C(billed_seconds), C(servers) (each checked server's C(url), C(passed) and C(failures)), C(front_door) (its C(url), its
         C(https_url) through RunPod's proxy, C(sessions) held at once, how many C(answered), C(passed),
         C(failures)), C(idle_stop) (the pod's idle-stop C(minutes) and C(max_hours), 0 when off; null when the server
-        role did not run), C(cost_per_day_usd) (the pod left running for a day), C(web_page) (the front door's web
+        role did not run), C(pod) (its C(id), C(gpu), C(cost_per_hr), ..., and C(stop_after), when RunPod stops it by
+        itself, for a pod made in this run), C(cost_per_day_usd) (the pod left running for a day), C(web_page) (the front door's web
         page, with C(url) through RunPod's HTTPS proxy, C(tcp_url), and C(login_url), the owner's link without its
         key; null without it),
         C(prefetch) (for a prefetch CPU pod its C(instance_id), C(network_volume), C(seconds), C(cost_per_hr),
@@ -284,6 +285,8 @@ class CallbackModule(CallbackBase):
             for key in ("id", "gpu", "gpu_count", "cost_per_hr", "ssh_host", "ssh_port"):
                 if pod.get(key) is not None:
                     entry["pod"][key] = _plain(pod[key])
+            if item.get("stop_after"):  # RunPod's own backstop, sent when the pod was made (the pod module)
+                entry["pod"]["stop_after"] = _plain(item["stop_after"])
             if failed:
                 entry["stopped_at"] = _stopped("pod", task, _cause(item) if item.get("msg") else "the pod was not made")
         if made:
@@ -437,6 +440,9 @@ class CallbackModule(CallbackBase):
         idle, per_day = item["idle_stop"], item["cost_per_day_usd"]
         if idle is None and per_day is None:
             return
+        if item["pod"].get("stop_after"):
+            self._display.display("  backstop: RunPod stops the pod by itself at %s (backstop_hours), whatever runs on it"
+                                  % item["pod"]["stop_after"].replace("T", " ").replace("Z", " UTC"))
         left = "" if per_day is None else "; left running: %.2f USD a day" % per_day
         if idle is None:
             self._display.display("  idle stop: not set up in this run%s" % left)

@@ -164,6 +164,7 @@ _PATH_RE = re.compile(r"^/[A-Za-z0-9._/-]{0,254}$")
 # A CPU instance: <flavour>-<vCPUs>-<GB RAM>, such as cpu3c-2-4 (runpod-python's create_pod docstring; RunPod's
 # flavours cpu3c, cpu3g, cpu3m, cpu5c, ...).
 _CPU_INSTANCE_RE = re.compile(r"^(cpu[0-9][a-z])-([0-9]{1,3})-([0-9]{1,4})$")
+_DATETIME_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
 _PORT_RE = re.compile(r"^([0-9]{1,5})(?:/(tcp|http|udp))?$")
 
 
@@ -183,6 +184,7 @@ _HINTS = {
     "environment variable name": "use letters, digits and _ and do not start with a digit",
     "CUDA version": "use a version such as 12.8",
     "CPU instance id": "use <flavour>-<vCPUs>-<GB RAM> such as cpu3c-2-4 (the funaudiochat.runpod.gpu_info module lists them)",
+    "UTC datetime": "use a UTC time such as 2026-04-15T00:00:00Z",
     "absolute path": "use an absolute path made of letters, digits and . _ / -",
 }
 
@@ -209,6 +211,11 @@ def check_cuda_version(value, option="allowed_cuda_versions"):
 
 def check_path(value, option="volume_mount_path"):
     return _check(_PATH_RE, value, option, "absolute path")
+
+
+def check_datetime(value, option):
+    """A UTC datetime as RunPod's create input takes it: 2026-04-15T00:00:00Z (runpodctl's example)."""
+    return _check(_DATETIME_RE, value, option, "UTC datetime")
 
 
 def comma_list(values):
@@ -455,8 +462,13 @@ class Client:
     def create_pod(self, name, image, gpu_type_id, cloud_type, gpu_count=1, ports=None, env=None,
                    container_disk_gb=None, volume_gb=0, volume_mount_path=None, template_id=None,
                    network_volume_id=None, data_center_id=None, allowed_cuda_versions=None,
-                   docker_args="", support_public_ip=True, bid_per_gpu=None):
-        """Deploy one pod (on-demand, or spot with ``bid_per_gpu``). Not retried: see ``query``."""
+                   docker_args="", support_public_ip=True, bid_per_gpu=None, stop_after=None):
+        """Deploy one pod (on-demand, or spot with ``bid_per_gpu``). Not retried: see ``query``.
+
+        ``stop_after``: a UTC datetime (``2026-04-15T00:00:00Z``) at which RunPod itself stops the pod, whatever
+        runs on it: ``stopAfter`` in ``PodFindAndDeployOnDemandInput``, as runpodctl sends it (runpod/runpodctl
+        ``internal/api/graphql.go``, ``CreatePodGQLInput``; ``pod create --stop-after``, "auto-stop datetime").
+        """
         if cloud_type not in ("SECURE", "COMMUNITY", "ALL"):
             raise InvalidValueError("cloud_type: %r must be SECURE, COMMUNITY or ALL" % cloud_type)
         # Our own mutation with its input as a GraphQL variable, as runpodctl sends it (api/pod.go:
@@ -480,6 +492,8 @@ class Client:
                                               network_volume_id))
         if allowed_cuda_versions:
             pod_input["allowedCudaVersions"] = [check_cuda_version(v) for v in allowed_cuda_versions]
+        if stop_after:
+            pod_input["stopAfter"] = check_datetime(stop_after, "stop_after")
         field, input_type = "podFindAndDeployOnDemand", "PodFindAndDeployOnDemandInput"
         if bid_per_gpu is not None:
             field, input_type = "podRentInterruptable", "PodRentInterruptableInput"

@@ -193,6 +193,16 @@ options:
         so a failed run leaves no pod billing.
     type: bool
     default: false
+  stop_after_hours:
+    description:
+      - RunPod's own backstop for a GPU pod this task creates. RunPod stops the pod this many hours after its
+        creation, whatever runs on it (a frozen pod, a dead watcher, a lost controller), through the create
+        input's C(stopAfter) datetime (as C(runpodctl pod create --stop-after) sends it). The volume is kept;
+        a resume serves again.
+      - Set at creation only; a pod found already made keeps what it was made with (RunPod's API has no call to
+        move it). V(0) sends none. Ignored for CPU pods (O(instance_id)).
+    type: float
+    default: 0
 notes:
   - Port mappings change when a pod is stopped and started again; use the returned RV(ssh_port) or the
     P(funaudiochat.runpod.pods#inventory) inventory plugin rather than a remembered port.
@@ -337,6 +347,11 @@ attempts:
   type: list
   elements: dict
   sample: [{"gpu": "NVIDIA A40", "cloud_type": "SECURE", "data_center": null, "result": "no capacity"}]
+stop_after:
+  description: When RunPod stops the pod by itself (UTC), sent at its creation from O(stop_after_hours).
+  returned: when this task created a GPU pod with O(stop_after_hours) above 0
+  type: str
+  sample: "2026-12-08T15:04:05Z"
 drift:
   description: Differences between the request and the existing pod that RunPod cannot change in place.
   returned: always
@@ -385,13 +400,20 @@ ARGUMENT_SPEC = dict(
     ssh_private_port=dict(type="int", default=22),
     known_hosts_file=dict(type="str"),
     terminate_on_failure=dict(type="bool", default=False),
+    stop_after_hours=dict(type="float", default=0),
 )
 
 # Checked before anything is sent. RunPod pods have 1 to 8 GPUs; disks are whole GB.
 RANGES = dict(gpu_count=(1, 8), min_vram_gb=(0, 1024), container_disk_gb=(1, 10000), volume_gb=(0, 100000),
-              bid_per_gpu=(0.001, 100), wait_timeout=(1, 86400), ssh_private_port=(1, 65535))
+              bid_per_gpu=(0.001, 100), wait_timeout=(1, 86400), ssh_private_port=(1, 65535),
+              stop_after_hours=(0, 87600))
 
 POLL_SECONDS = 2.0
+
+
+def stop_after_datetime(now, hours):
+    """RunPod's stopAfter for a pod made at ``now`` (epoch seconds) to stop ``hours`` later: UTC, whole seconds."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + float(hours) * 3600))
 
 
 class PodTask:
@@ -409,6 +431,7 @@ class PodTask:
         self.failover = None
         self.drift = []
         self.created_id = None
+        self.stop_after = None  # the stopAfter datetime sent with a create
         self.rebooted = set()  # pods this task created, started or terminated: their host keys are new or gone
         self.before = None
         self.after_override = None
@@ -550,6 +573,9 @@ class PodTask:
         if not p["instance_id"]:
             args.update(gpu_count=p["gpu_count"], volume_gb=p["volume_gb"],
                         allowed_cuda_versions=p["allowed_cuda_versions"])
+            if p["stop_after_hours"]:
+                self.stop_after = stop_after_datetime(time.time(), p["stop_after_hours"])
+                args.update(stop_after=self.stop_after)
         if self.failover is None and p["instance_id"]:
             # Stock as the failover reads it: each instance's Secure Cloud stock status.
             stock = [dict(id=instance, secure=dict(stockStatus=(row.get("specifics") or {}).get("stockStatus")))
@@ -749,6 +775,8 @@ class PodTask:
                 _ssh.note_starts({summary["id"]: summary.get("uptime_seconds")}, known_hosts)
         if self.failover and self.failover.attempts:
             result["attempts"] = self.failover.attempts
+        if self.stop_after and self.created_id:
+            result["stop_after"] = self.stop_after
         for line in self.drift:
             hint = "set force: true to recreate it"
             if line.startswith("start command:"):

@@ -4,6 +4,7 @@ State is one JSON document written atomically after every change, so a
 restarted sandbox sees the same account.
 """
 
+import calendar
 import copy
 import json
 import os
@@ -242,6 +243,9 @@ class World:
             "publicPorts": {},
             # The pod's own RUNPOD_API_KEY: server.py lets it read, stop and resume this pod only.
             "podApiKey": "pod-" + secrets.token_hex(16),
+            # When RunPod itself stops or terminates the pod (epoch seconds; None: never): stopAfter, terminateAfter.
+            "stopAfter": _epoch(inp.get("stopAfter"), "stopAfter"),
+            "terminateAfter": _epoch(inp.get("terminateAfter"), "terminateAfter"),
         }
 
     def _network_volume(self, inp):
@@ -336,6 +340,17 @@ class World:
             self._give_back(pod)
         del self.state["pods"][pod_id]
         self.save()
+
+    def keep_deadlines(self, now=None):
+        """Stop (or terminate) the pods whose stopAfter (terminateAfter) has come, as RunPod does by itself."""
+        now = time.time() if now is None else now
+        for pod_id, pod in list(self.state["pods"].items()):
+            if pod.get("terminateAfter") and now >= pod["terminateAfter"]:
+                self.terminate(pod_id)
+            elif pod.get("stopAfter") and now >= pod["stopAfter"] and pod["desiredStatus"] == "RUNNING":
+                self.stop(pod_id)
+                pod["lastStatusChange"] = f"Stopped at its stopAfter time: {_now_iso()}"  # the sandbox's own text
+                self.save()
 
     def _give_back(self, pod):
         """A stopped or terminated GPU pod's GPUs return to the stock (CPU pods hold none)."""
@@ -532,6 +547,16 @@ def _runtime_port(key, public, address):
         "publicPort": public if public_ip else int(private),
         "type": kind,
     }
+
+
+def _epoch(value, field):
+    """A create input's UTC datetime (2026-04-15T00:00:00Z, runpodctl's form) as epoch seconds; None when not given."""
+    if not value:
+        return None
+    try:
+        return calendar.timegm(time.strptime(value, "%Y-%m-%dT%H:%M:%SZ"))
+    except ValueError:
+        raise SandboxError(f"{field}: {value!r} is not a datetime such as 2026-04-15T00:00:00Z") from None
 
 
 def _stock_status(free, count):

@@ -352,3 +352,25 @@ def test_a_bad_start_command_is_refused_in_one_line_before_any_pod_is_made(sandb
 def test_a_start_command_without_start_sh_is_allowed_when_nothing_waits_for_ssh(sandbox):
     result = pod({"start_command": "sleep infinity", "wait": False})
     assert result["changed"] is True and sandbox.pods()[0]["dockerArgs"] == "sleep infinity"
+
+
+def test_runpod_stops_a_pod_by_itself_at_the_stop_after_time_sent_at_creation(sandbox):
+    # 0.001 h = 3.6 s: RunPod's backstop, which needs nothing on the pod.
+    created = pod({"stop_after_hours": 0.001})
+    sent = [entry["variables"]["input"] for entry in sandbox.requests()
+            if "podFindAndDeployOnDemand" in entry["operations"]]
+    assert sent[-1]["stopAfter"] == created["stop_after"]
+    made_at = time.mktime(time.strptime(created["stop_after"], "%Y-%m-%dT%H:%M:%SZ")) - time.mktime(time.gmtime())
+    assert -1 <= made_at <= 5, created["stop_after"]
+    deadline = time.monotonic() + 30
+    while sandbox.pods()[0]["desiredStatus"] == "RUNNING":
+        assert time.monotonic() < deadline, "RunPod did not stop the pod at its stopAfter time"
+        time.sleep(0.2)
+    # A pod found already made keeps what it was made with: nothing is sent, nothing changes.
+    again = pod({"stop_after_hours": 0.001, "state": "stopped"})
+    assert "stop_after" not in again and again["changed"] is False
+    # 0 sends none.
+    pod({"name": "fac-test-2"})
+    last = [entry["variables"]["input"] for entry in sandbox.requests()
+            if "podFindAndDeployOnDemand" in entry["operations"]][-1]
+    assert last["name"] == "fac-test-2" and "stopAfter" not in last
