@@ -32,6 +32,34 @@ def _minutes(seconds):
     return "%d min" % (seconds // 60) if seconds < 6000 else "%.1f h" % (seconds / 3600.0)
 
 
+# The watcher writes its state at least every 15 s (its state_seconds); silent for longer than this, it is taken
+# as not running.
+SILENT_SECONDS = 120
+
+
+def _unguarded(state, now):
+    """Why nothing on a running pod stops it (its watcher's state as status.yml read it), or None."""
+    if not isinstance(state, dict) or state.get("unreachable"):
+        return None  # not read: unknown, shown as such
+    if "updated_at" not in state:
+        return "no idle-stop watcher on the pod"
+    silent = now - float(state["updated_at"])
+    if silent > SILENT_SECONDS:
+        return "its idle-stop watcher has been silent for %s" % _minutes(silent)
+    return None
+
+
+def unguarded_pods(pods, idle=None, now=None):
+    """The running pods nothing on them stops: "<name> (<id>): why", for status.yml's warning."""
+    now = time.time() if now is None else float(now)
+    found = []
+    for pod in pods or []:
+        why = _unguarded((idle or {}).get(pod.get("id")), now) if pod.get("status") == "RUNNING" else None
+        if why:
+            found.append("%s (%s): %s" % (pod.get("name") or "-", pod.get("id"), why))
+    return found
+
+
 def _idle(pod, states, now):
     """IDLE and STOPS AT from the pod's idle-stop watcher (its state file, read over SSH by status.yml)."""
     if pod.get("status") != "RUNNING":
@@ -39,8 +67,11 @@ def _idle(pod, states, now):
     state = states.get(pod.get("id"))
     if isinstance(state, dict) and state.get("unreachable"):
         return "-", "unreachable over SSH"
-    if not isinstance(state, dict) or "updated_at" not in state:
-        return "-", "not set up" if isinstance(state, dict) else "-"
+    why = _unguarded(state, now)
+    if why:
+        return "-", "UNGUARDED: " + why
+    if not isinstance(state, dict):
+        return "-", "-"
     # "held": provision.yml works on the pod, and its SSH connections count as sessions meanwhile.
     idle = (("Ansible run" if state.get("held") else "in use") if state.get("sessions")
             else _minutes(now - float(state.get("last_session_at") or now)))
@@ -100,4 +131,4 @@ def pod_table(pods, probes=None, server_port=8002, front_door_port=8010, idle=No
 
 class FilterModule(object):
     def filters(self):
-        return {"pod_table": pod_table, "front_door_pods": front_door_pods}
+        return {"pod_table": pod_table, "front_door_pods": front_door_pods, "unguarded_pods": unguarded_pods}

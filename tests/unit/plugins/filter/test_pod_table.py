@@ -2,7 +2,7 @@
 
 import time
 
-from ansible_collections.funaudiochat.runpod.plugins.filter.pod_table import front_door_pods, pod_table
+from ansible_collections.funaudiochat.runpod.plugins.filter.pod_table import front_door_pods, pod_table, unguarded_pods
 
 POD = {"name": "fac-1", "id": "abc123", "status": "RUNNING", "gpu": "A40", "gpu_count": 1, "cost_per_hr": 0.44,
        "public_ip": "203.0.113.10", "ssh_host": "203.0.113.10", "ssh_port": 40122,
@@ -77,7 +77,20 @@ def test_a_pod_in_use_one_that_cannot_stop_itself_and_one_without_a_watcher():
     failing = table(POD, {"updated_at": NOW, "last_session_at": NOW - 4000, "sessions": 0, "stops_at": NOW - 400,
                           "last_error": "GraphQL podStop: HTTP 403 Forbidden"})
     assert failing["stops"] == "stop failed: GraphQL podStop: HTTP 403 Forbidden"
-    assert table(POD, {})["stops"] == "not set up"
+    assert table(POD, {})["stops"] == "UNGUARDED: no idle-stop watcher on the pod"
     assert table(POD, {"unreachable": True})["stops"] == "unreachable over SSH"
     stopped = table(dict(POD, status="EXITED"), {"updated_at": NOW})
     assert stopped["usd_since"] == stopped["idle"] == stopped["stops"] == "-"
+
+
+def test_a_running_pod_whose_watcher_is_gone_or_silent_is_unguarded_and_named():
+    silent = {"updated_at": NOW - 600, "last_session_at": NOW - 900, "sessions": 0, "stops_at": NOW - 300}
+    assert table(POD, silent)["stops"] == "UNGUARDED: its idle-stop watcher has been silent for 10 min"
+    watched = {"updated_at": NOW - 20, "last_session_at": NOW - 900, "sessions": 0, "stops_at": NOW + 300}
+    stopped = dict(POD, name="fac-0", id="p0", status="EXITED")
+    bare = dict(POD, name="fac-2", id="p2")
+    unread = dict(POD, name="fac-3", id="p3")
+    states = {"abc123": watched, "p0": {}, "p2": {}, "p3": {"unreachable": True}}
+    assert unguarded_pods([POD, stopped, bare, unread], states, NOW) == ["fac-2 (p2): no idle-stop watcher on the pod"]
+    states["abc123"] = silent
+    assert unguarded_pods([POD], states, NOW) == ["fac-1 (abc123): its idle-stop watcher has been silent for 10 min"]
