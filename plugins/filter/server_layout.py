@@ -46,10 +46,31 @@ def server_count(gpu_memory, per_server_gb=28, count=0, unit="GB"):
     return wanted if wanted > 0 else max(1, sum(servers_per_gpu(gpu_memory, per_server_gb, unit)))
 
 
+# What nginx in RunPod's images listens on (runpod/containers, container-template/proxy/nginx.conf): no server
+# takes these.
+IMAGE_PORTS = (3001, 7270, 7861, 8001, 8081, 9091)
+
+
+def server_ports(base_port, total, reserved_ports=()):
+    """The ``total`` servers' ports: from ``base_port`` up, past every port in ``reserved_ports`` (the front door's
+    and its page's) and ``IMAGE_PORTS``, so that no count of servers runs into them."""
+    port = int(_as_number(base_port, "base_port"))
+    reserved = set(int(_as_number(item, "a reserved port")) for item in reserved_ports or []) | set(IMAGE_PORTS)
+    ports = []
+    while len(ports) < int(total):
+        if port > 65535:
+            raise AnsibleFilterError("server_layout: %d servers from port %s do not fit below 65536"
+                                     % (int(total), base_port))
+        if port not in reserved:
+            ports.append(port)
+        port += 1
+    return ports
+
+
 def server_layout(gpu_memory, per_server_gb=28, count=0, base_port=8002, tts_gpu="", unit="GB",
                   program="funaudiochat", log_dir="/workspace/funaudiochat/logs",
-                  output_dir="/workspace/funaudiochat/output"):
-    """One entry per server process: ``index`` (1..N), ``port``, ``suffix`` ("" for the first, then "-2", ...),
+                  output_dir="/workspace/funaudiochat/output", reserved_ports=()):
+    """One entry per server process: ``index`` (1..N), ``port`` (``server_ports``), ``suffix`` ("" for the first, then "-2", ...),
     ``cuda_visible_devices`` ("" = every GPU), ``tts_gpu``, and its names: ``program``, ``log``, ``output_dir``.
 
     A single process sees every GPU and puts its TTS worker on GPU 1 when there are two or more (0 otherwise),
@@ -59,12 +80,12 @@ def server_layout(gpu_memory, per_server_gb=28, count=0, base_port=8002, tts_gpu
     """
     gpus = list(gpu_memory or [])
     total = server_count(gpus, per_server_gb, count, unit)
-    port = int(_as_number(base_port, "base_port"))
-    if port < 1 or port + total - 1 > 65535:
-        raise AnsibleFilterError("server_layout: ports %d..%d are not all valid TCP ports" % (port, port + total - 1))
+    if int(_as_number(base_port, "base_port")) < 1:
+        raise AnsibleFilterError("server_layout: base_port must be a TCP port, 1 or more, got %r" % (base_port,))
+    ports = server_ports(base_port, total, reserved_ports)
     if total == 1:
         chosen = str(tts_gpu) if str(tts_gpu) != "" else ("1" if len(gpus) >= 2 else "0")
-        return [_named(0, port, "", int(chosen), program, log_dir, output_dir)]
+        return [_named(0, ports[0], "", int(chosen), program, log_dir, output_dir)]
     room = servers_per_gpu(gpus, per_server_gb, unit)
     order = []
     while len(order) < total and gpus:
@@ -75,7 +96,7 @@ def server_layout(gpu_memory, per_server_gb=28, count=0, base_port=8002, tts_gpu
                 room[gpu] -= 1
     if not gpus:  # no GPU listed (check mode before the pod answers): every process sees whatever there is
         order = [None] * total
-    return [_named(i, port + i, "" if gpu is None else str(gpu), 0, program, log_dir, output_dir)
+    return [_named(i, ports[i], "" if gpu is None else str(gpu), 0, program, log_dir, output_dir)
             for i, gpu in enumerate(order)]
 
 
@@ -88,4 +109,4 @@ def _named(i, port, cuda_visible_devices, tts_gpu, program, log_dir, output_dir)
 
 class FilterModule(object):
     def filters(self):
-        return {"server_layout": server_layout, "server_count": server_count}
+        return {"server_layout": server_layout, "server_count": server_count, "server_ports": server_ports}

@@ -97,7 +97,9 @@ PLAYBOOK_CASES = [
     (dict(pod_count="two"), "pod_count must be a whole number of pods, 1 or more (got two)"),
     (dict(idle_stop_minutes="30m"), "idle_stop_minutes must be whole minutes, 0 or more (0: the pod never stops itself; got 30m)"),
     (dict(idle_stop_minutes=-5), "idle_stop_minutes must be whole minutes, 0 or more"),
-    (dict(max_hours="abc"), "max_hours a number of hours, 0 or more (0: no cap; got abc)"),
+    (dict(max_hours="abc"), "max_hours and backstop_hours numbers of hours, 0 or more (0: none; got abc and -)"),
+    (dict(backstop_hours="1d"), "max_hours and backstop_hours numbers of hours, 0 or more (0: none; got - and 1d)"),
+    (dict(pod_count=30), "pod_count=30 would make 30 GPU pods at once (more than 10): re-run with -e confirm=yes"),
     (dict(front_door_key="tooshort-x"), "front_door_key must be 16 or more letters, digits, - or _"),
 ]
 

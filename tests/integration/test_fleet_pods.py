@@ -9,9 +9,10 @@ confirm=yes, and never a pod of another name or another fleet. With a new networ
 the CPU prefetch would do and makes nothing, and --tags pod makes no CPU pod.
 """
 
-from tests.helpers import made_pods, pod_stage_vars, run_playbook, stats, task_results
+from tests.helpers import made_pods, pod_stage_vars, run_module, run_playbook, stats, task_results
 
 CREATE = "Create or start the pods, failing over across GPUs and cloud types"
+IMAGE = "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204"
 
 
 def deploy(sandbox, check=False, **extra):
@@ -52,8 +53,13 @@ def test_a_pod_without_a_gpu_is_named_and_the_others_are_made(sandbox):
     made = names(sandbox)
     assert len(made) == 2 and set(made) < {"fac-1", "fac-2", "fac-3"}
     (missing,) = {"fac-1", "fac-2", "fac-3"} - set(made)
-    failure = dict(task_results(out))["Fail for the pods that could not be made (the others are provisioned)"]["msg"]
+    # The run fails last, after the plays that provision and check the pods that were made (skipped here with
+    # --tags pod), in one line naming the missing pod and RunPod's reason.
+    results = task_results(out)
+    assert results[-1][0] == "Fail for the pods that could not be made (the others were provisioned and checked)"
+    failure = results[-1][1]["msg"]
     assert failure.startswith("%s: No capacity for pod '%s'" % (missing, missing)), failure
+    assert "Re-run the same command when RunPod has the GPUs" in failure
     # The pods that were made are in this run's inventory, for the roles.
     added = dict(task_results(out))["Add the pods to this run's inventory"]["results"]
     assert sorted(item["add_host"]["host_name"] for item in added) == made
@@ -97,3 +103,19 @@ def test_a_new_network_volume_is_prefetched_only_for_real_and_not_with_tags_pod(
     assert rc == 0, err
     assert names(sandbox) == ["fac-1"]
     assert "Create the CPU pod in the volume's data center" not in dict(task_results(real))
+
+
+def test_a_cpu_pod_an_unfinished_prefetch_left_is_terminated_by_the_next_run(sandbox):
+    volume = {"network_volume": "fac-cache", "network_volume_gb": 20, "network_volume_data_center": "EU-RO-1"}
+    rc, _out, err = deploy(sandbox, **volume)  # the volume, and fac-1 on it
+    assert rc == 0, err
+    # A prefetch whose controller was killed: its CPU pod is still there, billing (made here as the prefetch makes it).
+    left = run_module("pod", {"name": "fac-cache-prefetch", "instance_id": ["cpu3c-4-8"], "image": IMAGE,
+                              "ports": ["22/tcp"], "container_disk_gb": 40, "wait": False})
+    assert left.get("changed"), left
+    rc, out, err = run_playbook("playbooks/prefetch.yml", pod_stage_vars(sandbox, **volume))
+    assert rc == 0, err
+    ended = dict(task_results(out))["Terminate the CPU pod an unfinished prefetch left"]["results"]
+    assert [item["item"]["id"] for item in ended] == [left["id"]] and ended[0]["changed"]
+    # The volume was there before (prefetch=auto): nothing else is made, and the GPU pod is left alone.
+    assert names(sandbox) == ["fac-1"]

@@ -3,7 +3,7 @@
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.funaudiochat.runpod.plugins.filter.server_layout import server_count, server_layout
+from ansible_collections.funaudiochat.runpod.plugins.filter.server_layout import server_count, server_layout, server_ports
 
 # nvidia-smi's memory.total / 1024, and RunPod's memoryInGb, for the GPU types users pick.
 A40 = 48
@@ -53,5 +53,15 @@ def test_bad_values_are_one_clear_error():
         server_layout([A40], per_server_gb=0)
     with pytest.raises(AnsibleFilterError, match="a GPU's memory must be a number"):
         server_layout(["lots"])
-    with pytest.raises(AnsibleFilterError, match="not all valid TCP ports"):
+    with pytest.raises(AnsibleFilterError, match="5 servers from port 65533 do not fit below 65536"):
         server_layout([H200], base_port=65533)
+
+
+def test_ten_servers_skip_the_front_doors_ports_and_what_runpods_images_listen_on():
+    # Two H200s (141 GB each) hold 10 servers: past 8009 they would run into the front door's 8010.
+    layout = server_layout([141, 141], 28, reserved_ports=[8000, 8010, 8020])
+    ports = [entry["port"] for entry in layout]
+    assert ports == [8002, 8003, 8004, 8005, 8006, 8007, 8008, 8009, 8011, 8012]
+    # nginx in RunPod's images listens on 8001 (and 3001, 7270, 7861, 8081, 9091): skipped whatever is reserved.
+    assert server_ports(8000, 3) == [8000, 8002, 8003]
+    assert server_ports(8002, 3, [8003]) == [8002, 8004, 8005]
