@@ -203,6 +203,7 @@ options:
         move it). V(0) sends none. Ignored for CPU pods (O(instance_id)).
     type: float
     default: 0
+    version_added: 0.2.0
 notes:
   - Port mappings change when a pod is stopped and started again; use the returned RV(ssh_port) or the
     P(funaudiochat.runpod.pods#inventory) inventory plugin rather than a remembered port.

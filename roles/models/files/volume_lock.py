@@ -12,10 +12,16 @@ mkdir, which only one pod can make. Run with the image's Python (no Ansible modu
 
 ``take`` tries once and prints JSON: ``held`` true (this pod has it now: it was free, stale, or already
 its own), or false with who holds it. While it is held, a small process on the holder's pod counts a
-heartbeat every HEARTBEAT seconds, for at most ``lease`` seconds. A waiter keeps what it saw in /tmp and
-calls the lock stale when that count has not moved for ``stale`` seconds of its own clock (so the pods'
-clocks need not agree): a holder pod that was stopped, terminated or crashed frees it within ``stale``.
-``release`` removes the lock if this pod holds it.
+heartbeat every HEARTBEAT seconds. It holds the lock while the run that took it lives: as long as an
+inbound SSH connection (``--alive-port``, sshd's 22) is open on the pod, and ``lease`` seconds after the
+last one closed (a run that died, or was interrupted, frees the lock that long after its connections
+ended; an install that goes on for hours keeps it). A waiter keeps what it saw in /tmp and calls the lock
+stale when that count has not moved for ``stale`` seconds of its own clock (so the pods' clocks need not
+agree): a holder pod that was stopped, terminated or crashed frees it within ``stale``. Of several waiters
+that find it stale at once, one breaks it (an atomic mkdir of a marker named after the stale holder).
+``release`` removes the lock if this pod holds it, and says so when another pod took it meanwhile
+(``lost``): the caller fails, as what it wrote may be mixed with the other pod's. A lock that cannot be
+removed is an error (exit status 1).
 """
 
 import argparse
@@ -50,15 +56,36 @@ def heartbeat_count(lock):
     return (read(os.path.join(lock, "heartbeat.json"), {}) or {}).get("count")
 
 
-def hold(lock, token, lease):
-    """The holder: count heartbeats until released, taken over, or the lease ends (then free the lock)."""
+ESTABLISHED = "01"  # the st column of /proc/net/tcp (include/net/tcp_states.h)
+
+
+def connected(ports):
+    """Whether an established TCP connection has its local end on one of ``ports`` (an inbound SSH session)."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table, encoding="ascii") as handle:
+                lines = handle.readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 3 and fields[3] == ESTABLISHED and int(fields[1].rsplit(":", 1)[1], 16) in ports:
+                return True
+    return False
+
+
+def hold(lock, token, lease, alive_ports):
+    """The holder: count heartbeats until released or taken over, while the run lives (an inbound SSH connection
+    on ``alive_ports``) and ``lease`` seconds after it was last seen; then free the lock."""
     ends = time.monotonic() + lease
     count = 0
     while True:
         owner = read(os.path.join(lock, "owner.json"))
         if not owner or owner.get("token") != token:
             return
-        if time.monotonic() > ends:
+        if connected(alive_ports):
+            ends = time.monotonic() + lease
+        elif time.monotonic() > ends:
             shutil.rmtree(lock, ignore_errors=True)
             return
         count += 1
@@ -66,7 +93,7 @@ def hold(lock, token, lease):
         time.sleep(HEARTBEAT)
 
 
-def start_holder(lock, token, lease):
+def start_holder(lock, token, lease, alive_ports):
     """Fork the holder off, detached from the SSH session that ran ``take``."""
     child = os.fork()
     if child > 0:
@@ -80,7 +107,7 @@ def start_holder(lock, token, lease):
         os.dup2(devnull, fd)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:
-        hold(lock, token, lease)
+        hold(lock, token, lease, alive_ports)
     finally:
         os._exit(0)  # pylint: disable=protected-access
 
@@ -104,10 +131,34 @@ def boot_id():
         return ""
 
 
+def break_stale(lock, owner):
+    """Break a stale lock; True for the one waiter that did it (or found it gone), False for the others.
+
+    The marker's mkdir is atomic: of the waiters that found this holder stale at once, one makes it. The winner
+    moves the lock aside (a rename, atomic too) only while it is still that holder's, so a fresh lock another
+    waiter took meanwhile is never broken."""
+    try:
+        os.mkdir(os.path.join(lock, "breaking-" + str(owner.get("token"))))
+    except FileNotFoundError:
+        return True  # gone already: try to take it
+    except FileExistsError:
+        return False  # another waiter breaks it
+    current = read(os.path.join(lock, "owner.json"))
+    if not current or current.get("token") != owner.get("token"):
+        shutil.rmtree(os.path.join(lock, "breaking-" + str(owner.get("token"))), ignore_errors=True)
+        return False
+    aside = "%s.broken-%s" % (lock, uuid.uuid4().hex)
+    os.rename(lock, aside)
+    shutil.rmtree(aside, ignore_errors=True)
+    return True
+
+
 def take(args):
     lock = args.dir
     os.makedirs(os.path.dirname(lock) or ".", exist_ok=True)
-    seen_path = "/tmp/funaudiochat-volume-lock-%s.json" % hashlib.sha256(lock.encode("utf-8")).hexdigest()[:16]
+    # What this waiter saw of the holder, by lock and waiter (each pod has its own /tmp).
+    seen_path = "/tmp/funaudiochat-volume-lock-%s.json" % hashlib.sha256(
+        ("%s\0%s" % (lock, args.owner)).encode("utf-8")).hexdigest()[:16]
     token = uuid.uuid4().hex
     mine = {"owner": args.owner, "label": args.label, "token": token, "taken_at": time.strftime(
         "%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
@@ -125,25 +176,31 @@ def take(args):
             if owner.get("owner") == args.owner:
                 # This pod's own lock (an earlier run here that failed or was cut short): take it over.
                 write(os.path.join(lock, "owner.json"), mine)
-                start_holder(lock, token, args.lease)
+                start_holder(lock, token, args.lease, args.alive_port)
                 return {"held": True, "taken_over": "own", "previous_since": owner.get("taken_at")}
             if stale(lock, owner, seen_path, args.stale):
                 # Its holder stopped counting (pod stopped, gone or crashed): break it, then try again.
-                shutil.rmtree(lock, ignore_errors=True)
+                if not break_stale(lock, owner):
+                    return {"held": False, "owner": owner.get("owner"), "label": owner.get("label"),
+                            "since": owner.get("taken_at"), "breaking": True}
                 continue
             return {"held": False, "owner": owner.get("owner"), "label": owner.get("label"),
                     "since": owner.get("taken_at")}
         write(os.path.join(lock, "owner.json"), mine)
-        start_holder(lock, token, args.lease)
+        start_holder(lock, token, args.lease, args.alive_port)
         return {"held": True, "taken_over": None}
     return {"held": False, "owner": "?", "label": "?", "since": "contended"}
 
 
 def release(args):
+    """Free this pod's lock. ``lost``: another pod holds it now (this one's lapsed or was broken meanwhile)."""
     owner = read(os.path.join(args.dir, "owner.json"))
     if owner and owner.get("owner") == args.owner:
-        shutil.rmtree(args.dir, ignore_errors=True)
+        shutil.rmtree(args.dir)  # an error here is the caller's failure: a lock left behind blocks every pod
         return {"released": True}
+    if owner:
+        return {"released": False, "lost": True, "owner": owner.get("owner"), "label": owner.get("label"),
+                "since": owner.get("taken_at")}
     return {"released": False}
 
 
@@ -154,8 +211,10 @@ def main(argv):
     parser.add_argument("--owner", required=True)
     parser.add_argument("--label", default="")
     parser.add_argument("--stale", type=float, default=60.0)
-    parser.add_argument("--lease", type=float, default=7200.0)
+    parser.add_argument("--lease", type=float, default=600.0)
+    parser.add_argument("--alive-port", type=int, action="append", default=None)
     args = parser.parse_args(argv)
+    args.alive_port = set(args.alive_port or [22])
     result = take(args) if args.action == "take" else release(args)
     sys.stdout.write(json.dumps(result) + "\n")
     sys.stdout.flush()
