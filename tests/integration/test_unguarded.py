@@ -52,6 +52,14 @@ def _stops_by_itself(stack, name, timeout=600):
     return time.monotonic() - started
 
 
+def _guarded_then_stopped(stack, name):
+    """The invariant for a pod a run left unchecked: on the pod's side its watcher runs under supervisord (with no
+    server yet); on RunPod's side the pod stops itself, with nothing more from the controller."""
+    running, status = _watcher_runs(stack, _pod(stack, name))
+    assert running, status
+    _stops_by_itself(stack, name)
+
+
 @pytest.fixture
 def pod_names(sandbox_stack):
     names = []
@@ -78,12 +86,7 @@ def test_a_deploy_that_fails_at_the_models_leaves_a_pod_that_stops_itself(sandbo
     backstop = time.mktime(time.strptime(entry["pod"]["stop_after"], "%Y-%m-%dT%H:%M:%SZ")) - time.mktime(time.gmtime())
     assert 23.5 * 3600 < backstop <= 24 * 3600, entry["pod"]
 
-    # The pod's side: its watcher runs under supervisord, with no server yet.
-    pod = _pod(sandbox_stack, name)
-    running, status = _watcher_runs(sandbox_stack, pod)
-    assert running, status
-    # RunPod's side: the pod stops itself, with nothing more from the controller.
-    _stops_by_itself(sandbox_stack, name)
+    _guarded_then_stopped(sandbox_stack, name)
 
 
 def test_a_killed_controller_mid_install_leaves_a_pod_that_stops_itself(sandbox_stack, tmp_path, pod_names):
@@ -103,10 +106,7 @@ def test_a_killed_controller_mid_install_leaves_a_pod_that_stops_itself(sandbox_
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     assert any("TASK [funaudiochat.runpod.app" in line for line in lines), "".join(lines)[-3000:]
-    pod = _pod(sandbox_stack, name)
-    running, status = _watcher_runs(sandbox_stack, pod)
-    assert running, status
-    _stops_by_itself(sandbox_stack, name)
+    _guarded_then_stopped(sandbox_stack, name)
 
 
 def test_status_names_a_running_pod_that_nothing_on_it_stops(sandbox_stack, tmp_path, pod_names):

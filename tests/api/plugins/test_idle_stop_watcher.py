@@ -148,18 +148,24 @@ def test_a_refused_key_is_said_plainly_and_the_pod_keeps_running(sdk, sandbox, t
     assert "could not stop the pod" in output and "set idle_stop_minutes: 0; trying again in 10 min" in output
 
 
-def test_a_garbage_answer_from_runpod_is_a_failed_stop_and_the_next_try_stops_the_pod(sdk, sandbox, tmp_path):
-    pod_id, key = a_pod(sdk, sandbox, "idle-garbage")
-    # Answers that are not GraphQL's: a JSON list, then a proxy's HTML page. Each is one failed try.
-    sandbox.fault(kind="body", body="[1, 2]", operation="podStop")
-    sandbox.fault(kind="body", body="<html>502 Bad Gateway</html>", status=502, operation="podStop")
-    watcher = start_watcher(tmp_path, sandbox, pod_id, key, max_hours=0.0001, retry_minutes=0.01)
+def stops_the_pod_and_lives(watcher, sdk, pod_id):
+    """Wait until the watcher stopped the pod, check it is still running itself; its output."""
     try:
         assert wait_for(lambda: sdk.get_pod(pod_id)["desiredStatus"] == "EXITED")
         assert watcher.poll() is None, "the watcher died"
     finally:
         watcher.kill()
         output = watcher.communicate()[0]
+    return output
+
+
+def test_a_garbage_answer_from_runpod_is_a_failed_stop_and_the_next_try_stops_the_pod(sdk, sandbox, tmp_path):
+    pod_id, key = a_pod(sdk, sandbox, "idle-garbage")
+    # Answers that are not GraphQL's: a JSON list, then a proxy's HTML page. Each is one failed try.
+    sandbox.fault(kind="body", body="[1, 2]", operation="podStop")
+    sandbox.fault(kind="body", body="<html>502 Bad Gateway</html>", status=502, operation="podStop")
+    watcher = start_watcher(tmp_path, sandbox, pod_id, key, max_hours=0.0001, retry_minutes=0.01)
+    output = stops_the_pod_and_lives(watcher, sdk, pod_id)
     assert "RunPod answered [1, 2], not a GraphQL answer" in output
     assert "GraphQL podStop: HTTP 502 <html>502 Bad Gateway</html>" in output
     assert "RunPod took the stop" in output
@@ -173,11 +179,6 @@ def test_an_unwritable_state_file_or_garbled_port_files_do_not_stop_the_watcher(
     watcher = start_watcher(tmp_path, sandbox, pod_id, key, idle_stop_minutes=0.02,
                             state_file=str(tmp_path / "gone" / "state.json"),
                             port_files=[str(tmp_path / "garbled.json"), str(tmp_path / "list.json")])
-    try:
-        assert wait_for(lambda: sdk.get_pod(pod_id)["desiredStatus"] == "EXITED")
-        assert watcher.poll() is None, "the watcher died"
-    finally:
-        watcher.kill()
-        output = watcher.communicate()[0]
+    output = stops_the_pod_and_lives(watcher, sdk, pod_id)
     assert output.count("cannot write %s" % (tmp_path / "gone" / "state.json")) == 1, output
     assert "stopping pod %s through RunPod's API" % pod_id in output and "RunPod took the stop" in output
