@@ -64,8 +64,9 @@ class Var(object):
             good = good and self._in_bounds(float(str(value).strip()))
         elif self.kind == "list":
             good = isinstance(value, (list, str))
-        elif self.kind == "str":
-            good = isinstance(value, str) and (self.pattern is None or re.match(self.pattern, value) is not None)
+        elif self.kind == "str":  # a number given where text is read (-e provision_serial=2 as JSON) is its text
+            good = isinstance(value, (str, int, float)) and not isinstance(value, bool) and (
+                self.pattern is None or re.match(self.pattern, str(value)) is not None)
         if good:
             return None
         got = "" if self.secret else " (got %s)" % (text if text is not None else repr(value))

@@ -123,8 +123,11 @@ def test_the_disk_budget_counts_the_whole_deploy_and_fails_before_the_first_writ
     assert message.startswith("Not enough disk for the deploy on %s/models: it needs " % HOME), message
     assert "Python environment 100000.0 GB" in message and "use a larger volume" in message, message
     assert "\n" not in message
-    assert pod.sh("test -e %s" % HOME).returncode != 0, "something was written before the check"
+    # Nothing big was written before the check: no Python environment, no model byte. The pod's guard was (a run
+    # that fails here leaves a pod that stops itself).
+    assert pod.sh("test -e %s/venv || test -e %s/app" % (HOME, HOME)).returncode != 0, "installed before the check"
     assert not [r for r in pod.hub("GET", "stats")["requests"] if "/resolve/" in r["path"]]
+    assert "RUNNING" in pod.sh("supervisorctl status funaudiochat-idle-stop").stdout
 
 
 def test_first_converge_installs_everything_and_the_server_gets_ready(pod):

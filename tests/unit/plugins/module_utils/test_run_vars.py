@@ -30,6 +30,10 @@ def test_every_bad_value_is_named_in_one_list_and_a_secret_is_never_shown():
     ]
     assert not any("tooshort-secret" in line for line in found)
     assert problems({"pod_count": 3, "gpu_count": "2", "front_door": False, "prefetch": "AUTO"}) == []
+    # A number where text is read (reprovision.yml hands provision.yml its serial as a number).
+    assert problems({"provision_serial": 1, "rolling_serial": "25%"}) == []
+    assert problems({"rolling_serial": "some"}) == [
+        "rolling_serial must be a number of pods or a percentage such as 25% (got some)"]
 
 
 def test_a_large_fleet_needs_the_go_ahead():
