@@ -80,6 +80,7 @@ class Var(object):
 
 
 KEY_PATTERN = r"^[A-Za-z0-9_-]{16,}$"
+POD_COUNT_CAP = 10  # the most pods one run makes without confirm=yes, unless pod_count_cap says
 
 # deploy.yml's variables, in the README's order; then those of the other playbooks (table=False: described where
 # those playbooks are).
@@ -95,7 +96,8 @@ VARIABLES = (
     Var("confirm", "choice", "`no`",
         "`yes` lets a lower `pod_count` terminate the fleet's highest-numbered pods, and a `pod_count` above "
         "`pod_count_cap` make its pods", choices=("yes", "no")),
-    Var("pod_count_cap", "int", "`10`", "the most pods one run makes without `-e confirm=yes`", minimum=1),
+    Var("pod_count_cap", "int", "`%d`" % POD_COUNT_CAP, "the most pods one run makes without `-e confirm=yes`",
+        minimum=1),
     Var("gpu_count", "int", "`1`", "GPUs per pod", minimum=1, maximum=8),
     Var("image", "str", "`runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204`",
         "container image: RunPod's official torch 2.8.0 + CUDA 12.8.1 image (`...-ubuntu2404` for Ubuntu 24.04)"),
@@ -194,7 +196,7 @@ def problems(values):
     found = [BY_NAME[name].problem(value) for name, value in sorted(values.items())
              if name in BY_NAME and value is not None]
     found = [line for line in found if line]
-    count, cap = values.get("pod_count"), values.get("pod_count_cap", 10)
+    count, cap = values.get("pod_count"), values.get("pod_count_cap", POD_COUNT_CAP)
     if not found and count is not None and int(count) > int(cap) and str(values.get("confirm", "no")).lower() != "yes":
         found.append("pod_count=%s would make %s GPU pods at once (more than %s): re-run with -e confirm=yes if that "
                      "is what you want" % (count, count, cap))
