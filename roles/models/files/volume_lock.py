@@ -149,8 +149,18 @@ def break_stale(lock, owner):
         return False
     aside = "%s.broken-%s" % (lock, uuid.uuid4().hex)
     os.rename(lock, aside)
-    shutil.rmtree(aside, ignore_errors=True)
+    remove(aside)
     return True
+
+
+def remove(path):
+    """Remove a lock moved aside; a heartbeat written into it meanwhile can make one try fail."""
+    for _attempt in range(3):
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.lexists(path):
+            return
+        time.sleep(0.2)
+    shutil.rmtree(path)
 
 
 def take(args):
@@ -162,41 +172,55 @@ def take(args):
     token = uuid.uuid4().hex
     mine = {"owner": args.owner, "label": args.label, "token": token, "taken_at": time.strftime(
         "%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    for _attempt in range(3):
+    for _attempt in range(5):
         try:
-            os.mkdir(lock)
-        except FileExistsError:
-            owner = read(os.path.join(lock, "owner.json"))
-            if owner is None:
-                # Made a moment ago and not written yet, or left half-made: give it one heartbeat's time.
-                if time.time() - os.stat(lock).st_mtime < 2 * HEARTBEAT:
-                    return {"held": False, "owner": "?", "label": "?", "since": "just now"}
-                shutil.rmtree(lock, ignore_errors=True)
-                continue
-            if owner.get("owner") == args.owner:
-                # This pod's own lock (an earlier run here that failed or was cut short): take it over.
-                write(os.path.join(lock, "owner.json"), mine)
-                start_holder(lock, token, args.lease, args.alive_port)
-                return {"held": True, "taken_over": "own", "previous_since": owner.get("taken_at")}
-            if stale(lock, owner, seen_path, args.stale):
-                # Its holder stopped counting (pod stopped, gone or crashed): break it, then try again.
-                if not break_stale(lock, owner):
-                    return {"held": False, "owner": owner.get("owner"), "label": owner.get("label"),
-                            "since": owner.get("taken_at"), "breaking": True}
-                continue
-            return {"held": False, "owner": owner.get("owner"), "label": owner.get("label"),
-                    "since": owner.get("taken_at")}
-        write(os.path.join(lock, "owner.json"), mine)
-        start_holder(lock, token, args.lease, args.alive_port)
-        return {"held": True, "taken_over": None}
+            answer = try_take(args, lock, seen_path, token, mine)
+        except FileNotFoundError:
+            continue  # the lock went away under this try (another waiter broke or released it): try again
+        if answer is not None:
+            return answer
     return {"held": False, "owner": "?", "label": "?", "since": "contended"}
+
+
+def try_take(args, lock, seen_path, token, mine):
+    """One try at the lock: the answer, or None to try again at once."""
+    try:
+        os.mkdir(lock)
+    except FileExistsError:
+        owner = read(os.path.join(lock, "owner.json"))
+        if owner is None:
+            # Made a moment ago and not written yet, or left half-made: give it one heartbeat's time.
+            if time.time() - os.stat(lock).st_mtime < 2 * HEARTBEAT:
+                return {"held": False, "owner": "?", "label": "?", "since": "just now"}
+            shutil.rmtree(lock, ignore_errors=True)
+            return None
+        if owner.get("owner") == args.owner:
+            # This pod's own lock (an earlier run here that failed or was cut short): take it over.
+            write(os.path.join(lock, "owner.json"), mine)
+            start_holder(lock, token, args.lease, args.alive_port)
+            return {"held": True, "taken_over": "own", "previous_since": owner.get("taken_at")}
+        if stale(lock, owner, seen_path, args.stale):
+            # Its holder stopped counting (pod stopped, gone or crashed): break it, then try again.
+            if not break_stale(lock, owner):
+                return {"held": False, "owner": owner.get("owner"), "label": owner.get("label"),
+                        "since": owner.get("taken_at"), "breaking": True}
+            return None
+        return {"held": False, "owner": owner.get("owner"), "label": owner.get("label"),
+                "since": owner.get("taken_at")}
+    write(os.path.join(lock, "owner.json"), mine)
+    start_holder(lock, token, args.lease, args.alive_port)
+    return {"held": True, "taken_over": None}
 
 
 def release(args):
     """Free this pod's lock. ``lost``: another pod holds it now (this one's lapsed or was broken meanwhile)."""
     owner = read(os.path.join(args.dir, "owner.json"))
     if owner and owner.get("owner") == args.owner:
-        shutil.rmtree(args.dir)  # an error here is the caller's failure: a lock left behind blocks every pod
+        # The rename frees the lock at once and atomically; the holder's last heartbeat may still land in what
+        # was moved aside, so removing that is retried. An error here is the caller's failure.
+        aside = "%s.released-%s" % (args.dir, uuid.uuid4().hex)
+        os.rename(args.dir, aside)
+        remove(aside)
         return {"released": True}
     if owner:
         return {"released": False, "lost": True, "owner": owner.get("owner"), "label": owner.get("label"),
