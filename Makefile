@@ -18,7 +18,7 @@ PYTEST_MARKERS ?= not slow
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv system-deps demo test test-full pytest molecule lint sanity sanity-built dist ee-context \
+.PHONY: help venv docs system-deps demo test test-full pytest molecule lint sanity sanity-built dist ee-context \
         benchmark changelog \
         sandbox-image sandbox-up sandbox-down sandbox-clean clean
 
@@ -30,6 +30,7 @@ help:
 	@echo "make benchmark   print the benchmark ratios"
 	@echo "make pytest | molecule | lint | sanity | sanity-built | changelog"
 	@echo "make dist        build the collection tarball into dist/"
+	@echo "make docs        docs/variables.md from the run variables and the roles' argument specs (make test checks it)"
 	@echo "make ee-context  dist, then ansible-builder create: the execution environment's build context in context/"
 	@echo "make sandbox-up | sandbox-down | sandbox-image | sandbox-clean"
 	@echo "make system-deps apt-install podman, runc, debootstrap, ... when missing"
@@ -89,6 +90,9 @@ benchmark: venv
 
 changelog: venv
 	$(BIN)/antsibull-changelog lint
+
+docs: venv
+	$(BIN)/python scripts/make_docs.py
 
 sandbox-image: venv
 	$(BIN)/python -m tests.sandbox image

@@ -1,1 +1,1 @@
-"""Measurements that print ratios, measured side by side in one run (README.md, Benchmarks)."""
+"""Measurements that print ratios, measured side by side in one run (docs/benchmarks.md)."""

@@ -70,7 +70,7 @@ def _measure(stack, env, tmp):
     check = [os.path.join(BIN, "ansible"), "localhost", "-m", "funaudiochat.runpod.s2s_check", "-a",
              "url=%s" % entry["url"]]
     ratios = []
-    # The module's result as JSON after "=>"; the door's key from the environment, as the README shows.
+    # The module's result as JSON after "=>"; the door's key from the environment, as docs/security.md shows.
     adhoc_env = dict(env, ANSIBLE_CALLBACK_RESULT_FORMAT="json", FUNAUDIOCHAT_DOOR_KEY=door_key(stack, "fac-bench"))
     for _run_index in range(RUNS):
         wall, out = run_timed(check, adhoc_env)

@@ -5,7 +5,7 @@
 
 The check_run_vars action checks the ones a run was given before anything is made (one line per run, naming
 each bad variable and what to do) and warns about an extra variable whose name is close to a known one; the
-README's table of deploy.yml's variables is this declaration (tests/unit compares them). Role variables are
+reference in docs/variables.md is made from this declaration (make docs; tests/unit checks it is current). Role variables are
 declared by each role's meta/argument_specs.yml, which the roles check themselves.
 """
 
@@ -21,7 +21,7 @@ BOOLEANS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "n
 
 class Var(object):
     """One run variable. ``kind``: str, int, float, bool, list, choice, minutes, hours; ``shown``: its default as the
-    README shows it; ``doc``: its meaning (Markdown); ``hint``: what to do, said with a bad value."""
+    docs show it; ``doc``: its meaning (Markdown); ``hint``: what to do, said with a bad value."""
 
     def __init__(self, name, kind, shown, doc, minimum=None, maximum=None, choices=None, pattern=None, hint="",
                  secret=False, table=True):
@@ -82,7 +82,7 @@ class Var(object):
 KEY_PATTERN = r"^[A-Za-z0-9_-]{16,}$"
 POD_COUNT_CAP = 10  # the most pods one run makes without confirm=yes, unless pod_count_cap says
 
-# deploy.yml's variables, in the README's order; then those of the other playbooks (table=False: described where
+# deploy.yml's variables, in the docs' order; then those of the other playbooks (table=False: described where
 # those playbooks are).
 VARIABLES = (
     Var("gpu", "list", "`[A40, L40S, A6000]`",
@@ -91,7 +91,7 @@ VARIABLES = (
     Var("pod_name", "str", "`fac-1`; with `pod_count`: `fac`",
         "the pod's name, its identity on re-runs; with `pod_count`, the fleet's name"),
     Var("pod_count", "int", "unset: one pod",
-        "a fleet of pods `<pod_name>-1` .. `-N`, made and provisioned at once, behind one front door (see \"A fleet\")",
+        "a fleet of pods `<pod_name>-1` .. `-N`, made and provisioned at once, behind one front door (see [fleet](fleet.md))",
         minimum=1),
     Var("confirm", "choice", "`no`",
         "`yes` lets a lower `pod_count` terminate the fleet's highest-numbered pods, and a `pod_count` above "
@@ -120,7 +120,7 @@ VARIABLES = (
         "the prefetch pod's container disk (pip unpacks wheels there; at most 10 GB per vCPU on cpu3)", minimum=1),
     Var("prefetch_pod_name", "str", "`<network_volume>-prefetch`", "the prefetch pod's name"),
     Var("servers_per_pod", "int", "`0`: one per 28 GB of GPU memory",
-        "server processes per pod, one conversation each (see \"How many people a pod serves\"; same as "
+        "server processes per pod, one conversation each (see [servers per pod](front-door.md); same as "
         "`server_count`)", minimum=0),
     Var("ports", "list",
         "`22/tcp`, `8000/http`, `8010/tcp` (with `front_door=false`: one port per server from `8002/tcp` up instead "
@@ -132,7 +132,7 @@ VARIABLES = (
     Var("front_door_host", "str", "the fleet's first pod by name", "the pod that runs a fleet's front door"),
     Var("front_door_key", "str", "made at the first deploy",
         "the door's key (from a vault, say); by default made and kept in "
-        "`~/.config/funaudiochat.runpod/<deploy>.door-key` (see \"Security\")",
+        "`~/.config/funaudiochat.runpod/<deploy>.door-key` (see [security](security.md))",
         pattern=KEY_PATTERN, secret=True,
         hint="front_door_key must be 16 or more letters, digits, - or _ (leave it out and deploy.yml makes one, "
              "kept in ~/.config/funaudiochat.runpod)"),
@@ -152,13 +152,13 @@ VARIABLES = (
         "words the spoken answer must contain (the shipped probe asks for the capital of France)"),
     Var("s2s_reply_timeout", "int", "`120`", "seconds the spoken check waits for the answer", minimum=1),
     Var("idle_stop_minutes", "minutes", "`60`",
-        "the pod stops itself after this many minutes without a conversation; `0`: never (see \"Pods that look "
-        "after themselves\")", minimum=0, hint="0: the pod never stops itself; 90, not 1h30m"),
+        "the pod stops itself after this many minutes without a conversation; `0`: never (see [self-healing and "
+        "idle stop](self-healing.md))", minimum=0, hint="0: the pod never stops itself; 90, not 1h30m"),
     Var("max_hours", "hours", "`0`: none", "the pod stops itself this many hours after it started, busy or not",
         minimum=0, hint="0: no cap; 1.5, not 90m"),
     Var("backstop_hours", "hours", "`max_hours`, else `24`",
         "RunPod itself stops each pod the run makes this many hours after its creation, whatever runs on it "
-        "(`stopAfter`, set at creation only); `0`: none (see \"What can cost you money\")", minimum=0,
+        "(`stopAfter`, set at creation only); `0`: none (see [costs](costs.md))", minimum=0,
         hint="0: none; 1.5, not 90m"),
     Var("start_command", "str", "the boot script, then `/start.sh`",
         "the pod's start command (RunPod's `dockerArgs`), set when the pod is made; `''` keeps the image's own (no "
@@ -166,7 +166,7 @@ VARIABLES = (
     Var("provision_venv_gb", "float", "`15`",
         "GB the app's Python environment is counted for in the disk check before the first install (0 once "
         "installed)", minimum=0),
-    # The other playbooks' (README: reprovision.yml, provision.yml, status.yml).
+    # The other playbooks' (reprovision.yml, provision.yml, status.yml).
     Var("rolling_serial", "str", "`1`", "reprovision.yml: pods per turn, or a percentage such as `25%`", table=False,
         pattern=r"^[0-9]+%?$", hint="rolling_serial must be a number of pods or a percentage such as 25%"),
     Var("rolling_max_fail_percentage", "int", "`0`", "reprovision.yml: the roll stops past this share of failed pods",
@@ -214,7 +214,7 @@ def unknown(names, known):
 
 
 def markdown_table():
-    """deploy.yml's variables as the README shows them."""
+    """deploy.yml's variables as docs/variables.md shows them."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     rows.extend("| `%s` | %s | %s |" % (var.name, var.shown, var.doc) for var in VARIABLES if var.table)
     return rows

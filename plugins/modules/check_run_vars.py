@@ -14,7 +14,7 @@ version_added: 0.2.0
 description:
   - Checks the variables the run was given with C(-e) (or an AWX extra-vars file) that the collection's playbooks
     read (C(pod_count), C(idle_stop_minutes), C(max_hours), C(backstop_hours), C(front_door_key), ...) against their
-    one declaration (type, bounds, choices; C(plugins/module_utils/_run_vars.py), the source of the README's table
+    one declaration (type, bounds, choices; C(plugins/module_utils/_run_vars.py), the source of C(docs/variables.md)'s table
     of C(deploy.yml)'s variables).
   - A bad value fails the task in one line, naming each bad variable and what to do; a secret's value
     (C(front_door_key), C(hf_token)) is never shown. A C(pod_count) above C(pod_count_cap) needs C(confirm=yes).

@@ -38,8 +38,8 @@ def test_no_secret_in_any_output_file_or_process(sandbox_stack, gated_hub, tmp_p
     extra_vars = sandbox_stack.deploy_vars(gpu="A40", pod_name=NAME, volume_gb=20, models_hf_endpoint=pod_hub)
     try:
         # A file task whose SSH connection dropped after it wrote the file fails when the connection retry runs it
-        # again (README, Troubleshooting: "Source ... not found"; seen once in CI, under a full run's load): run
-        # again, as the README says. Both runs' outputs are searched.
+        # again (docs/troubleshooting.md: "Source ... not found"; seen once in CI, under a full run's load): run
+        # again, as the docs say. Both runs' outputs are searched.
         runs = asked_again(lambda: subprocess.run(
             [os.path.join(ANSIBLE_BIN, "ansible-playbook"), "playbooks/deploy.yml", "-vvvv", "-e", json.dumps(extra_vars)],
             capture_output=True, text=True, cwd=REPO_ROOT, env=ansible_env(env), timeout=1800, check=False),

@@ -1,11 +1,7 @@
 """The playbooks' run variables, declared once (module_utils/_run_vars.py): what a bad value says, which typos are
-named, and that the README's table of deploy.yml's variables is the declaration."""
+named (tests/unit/test_docs.py checks that docs/variables.md is made from it)."""
 
-import os
-
-from ansible_collections.funaudiochat.runpod.plugins.module_utils._run_vars import BY_NAME, markdown_table, problems, unknown
-
-README = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "README.md")
+from ansible_collections.funaudiochat.runpod.plugins.module_utils._run_vars import BY_NAME, problems, unknown
 
 
 def test_values_the_roles_would_read_as_never_stop_are_refused_with_what_to_do():
@@ -49,12 +45,3 @@ def test_a_typo_close_to_a_known_name_is_named_and_the_users_own_names_are_left_
         "-e idel_stop_minutes is not a variable this collection reads: did you mean idle_stop_minutes?",
         "-e server_prot is not a variable this collection reads: did you mean server_port?",
     ]
-
-
-def test_the_readmes_table_of_deploy_variables_is_the_declaration():
-    with open(README, encoding="utf-8") as handle:
-        lines = handle.read().splitlines()
-    start = lines.index("| variable | default | meaning |")
-    table = lines[start:start + len(markdown_table())]
-    assert table == markdown_table()
-    assert not lines[start + len(markdown_table())].startswith("|"), "a README row the declaration does not have"
