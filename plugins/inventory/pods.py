@@ -295,17 +295,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             _ssh.note_starts(dict((pod.get("id"), (pod.get("runtime") or {}).get("uptimeInSeconds"))
                                   for pod in wanted), self.get_option("known_hosts_file"))
         for pod in sorted(wanted, key=lambda p: (p.get("name") or "", p.get("id") or "")):
-            host_ip, host_port = _pods.ssh_endpoint(pod, port)
+            host_ip = _pods.ssh_endpoint(pod, port)[0]
             if host_ip is None and not self.get_option("include_unreachable"):
                 self.display.v("%s: leaving out pod %s (%s): no public mapping for port %s/tcp (status %s)"
                                % (self.NAME, pod.get("name"), pod.get("id"), port, pod.get("desiredStatus")))
                 continue
-            hostvars = self._hostvars(pod, prefix, port)
-            if host_ip is not None:
-                hostvars.update(ansible_host=host_ip, ansible_port=host_port,
-                                ansible_user=self.get_option("ssh_user"),
-                                ansible_ssh_common_args=_ssh.ssh_common_args(
-                                    pod.get("id"), self.get_option("known_hosts_file")))
+            hostvars = _pods.host_entry(_pods.summarize(pod, port), _ssh.ssh_common_args(
+                pod.get("id"), self.get_option("known_hosts_file")), self.get_option("ssh_user"), prefix)
+            del hostvars["name"]  # the inventory name is chosen below (the hostname option)
             hostname = self._hostname(pod, hostvars, counts)
             self.inventory.add_host(hostname, group="runpod")
             for key, value in hostvars.items():
@@ -320,30 +317,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._set_composite_vars(self.get_option("compose"), hostvars, hostname, strict=strict)
             self._add_host_to_composed_groups(self.get_option("groups"), hostvars, hostname, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, hostname, strict=strict)
-
-    @staticmethod
-    def _hostvars(pod, prefix, port):
-        summary = _pods.summarize(pod, port)
-        machine = pod.get("machine") or {}
-        values = {
-            "id": summary["id"],
-            "name": summary["name"],
-            "fleet": summary["fleet"],
-            "status": summary["status"],
-            "gpu": summary["gpu"],
-            "gpu_type_id": summary["gpu_type_id"],
-            "gpu_count": summary["gpu_count"],
-            "cost_per_hr": summary["cost_per_hr"],
-            "image": summary["image"],
-            "ports": summary["ports"],
-            "public_ip": summary["public_ip"],
-            "data_center": machine.get("dataCenterId"),
-            "interruptible": summary["interruptible"],
-            "volume_mount_path": summary["volume_mount_path"],
-            "network_volume_id": summary["network_volume_id"],
-            "env_keys": summary["env_keys"],
-        }
-        return dict((prefix + key, value) for key, value in values.items())
 
     def _hostname(self, pod, hostvars, counts):
         choice = self.get_option("hostname")

@@ -148,6 +148,25 @@ def summarize(pod, ssh_private_port=22):
     }
 
 
+# The pod's facts every host of a pod carries, as <prefix><key> (the inventory plugin's hostvars_prefix, runpod_).
+HOST_FACTS = ("id", "name", "fleet", "status", "gpu", "gpu_type_id", "gpu_count", "cost_per_hr", "image", "ports",
+              "public_ip", "data_center", "interruptible", "volume_mount_path", "network_volume_id", "env_keys")
+
+
+def host_entry(summary, ssh_common_args, ssh_user="root", prefix="runpod_"):
+    """The host a pod is, built once for the inventory plugin and for the modules' ``host`` result.
+
+    ``name`` is the pod's name (its id when it has none), then the pod's facts as ``<prefix>*`` variables and, when
+    RunPod maps its SSH port, how to reach it (``ansible_host``, ``ansible_port``, ``ansible_user``,
+    ``ansible_ssh_common_args``): what ``ansible.builtin.add_host`` takes as it is."""
+    entry = {"name": summary.get("name") or summary.get("id")}
+    entry.update((prefix + key, summary.get(key)) for key in HOST_FACTS)
+    if summary.get("ssh_host") and summary.get("ssh_port"):
+        entry.update(ansible_host=summary["ssh_host"], ansible_port=summary["ssh_port"], ansible_user=ssh_user,
+                     ansible_ssh_common_args=ssh_common_args)
+    return entry
+
+
 def ssh_banner(host, port, timeout=5.0):
     """Return the SSH server's banner line, or None if the port does not answer like SSH."""
     try:

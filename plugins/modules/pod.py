@@ -207,8 +207,8 @@ options:
 notes:
   - Port mappings change when a pod is stopped and started again; use the returned RV(ssh_port) or the
     P(funaudiochat.runpod.pods#inventory) inventory plugin rather than a remembered port.
-  - Hand RV(ssh_common_args) to C(ansible_ssh_common_args) of a host added with M(ansible.builtin.add_host),
-    as C(playbooks/deploy.yml) does, so host keys are checked the same way as for inventory plugin hosts.
+  - Give RV(host) to M(ansible.builtin.add_host), as C(playbooks/deploy.yml) does: the pod is then the same host,
+    with the same variables and host-key checks, as the inventory plugin makes of it.
   - When RunPod does not answer a create (timeout, dropped connection, 5xx), the module looks the pod up
     by name for up to 30 seconds and never sends a second create for it, so no duplicate is made; if the
     pod has not appeared by then the task fails and running it again is safe.
@@ -235,6 +235,9 @@ EXAMPLES = r"""
 - name: Show how to reach it
   ansible.builtin.debug:
     msg: "ssh root@{{ pod.ssh_host }} -p {{ pod.ssh_port }}"
+
+- name: Add it to this run's inventory, as the inventory plugin would
+  ansible.builtin.add_host: "{{ pod.host | combine({'groups': ['runpod']}) }}"
 
 - name: Stop it (GPU billing stops, the disk is kept)
   funaudiochat.runpod.pod:
@@ -333,6 +336,21 @@ gpu:
   description: GPU display name.
   returned: when the pod exists
   type: str
+host:
+  description:
+    - The host the pod is, as M(ansible.builtin.add_host) takes it (C(add_host: "{{ pod.host }}")), built by the same
+      code as the P(funaudiochat.runpod.pods#inventory) inventory plugin's hosts (with its default
+      C(hostvars_prefix) and C(ssh_user)).
+    - C(name) (the pod's name), the pod's facts as C(runpod_id), C(runpod_name), C(runpod_fleet), C(runpod_status),
+      C(runpod_gpu), C(runpod_gpu_type_id), C(runpod_gpu_count), C(runpod_cost_per_hr), C(runpod_image),
+      C(runpod_ports), C(runpod_public_ip), C(runpod_data_center), C(runpod_interruptible),
+      C(runpod_volume_mount_path), C(runpod_network_volume_id), C(runpod_env_keys) and, when RunPod maps its SSH
+      port, C(ansible_host), C(ansible_port), C(ansible_user) (root) and C(ansible_ssh_common_args).
+  returned: when the pod exists
+  type: dict
+  version_added: 0.2.0
+  sample: {"name": "fac-1", "runpod_id": "3xk2m9q0abcdef", "runpod_gpu": "A40", "runpod_fleet": null,
+           "ansible_host": "203.0.113.10", "ansible_port": 40122, "ansible_user": "root"}
 ssh_common_args:
   description:
     - SSH options for C(ansible_ssh_common_args) that check the pod's host key under its own alias in
@@ -770,6 +788,7 @@ class PodTask:
                 _ssh.forget(pod_id, known_hosts)
         if summary.get("id"):
             result["ssh_common_args"] = _ssh.ssh_common_args(summary["id"], known_hosts)
+            result["host"] = _pods.host_entry(summary, result["ssh_common_args"])
             if not self.rp.check_mode:
                 _ssh.ensure_directory(known_hosts)
                 # A pod restarted outside the collection has new host keys: forget the old one.

@@ -60,13 +60,20 @@ EXAMPLES = r"""
 - name: Where to SSH
   ansible.builtin.debug:
     msg: "{{ found.pods | map(attribute='ssh_port') }}"
+
+- name: Add the running pods to this run's inventory, as the inventory plugin would
+  ansible.builtin.add_host: "{{ item.host | combine({'groups': ['found']}) }}"
+  loop: "{{ found.pods }}"
+  loop_control:
+    label: "{{ item.name }}"
 """
 
 RETURN = r"""
 pods:
   description:
     - Matching pods, sorted by name, in the shape M(funaudiochat.runpod.pod) returns as RV(funaudiochat.runpod.pod#module:pod),
-      plus each pod's C(ssh_common_args) (the SSH options for C(ansible_ssh_common_args), with the collection's host-key policy).
+      plus each pod's C(ssh_common_args) (the SSH options for C(ansible_ssh_common_args), with the collection's host-key policy)
+      and C(host), the host it is as M(ansible.builtin.add_host) takes it (see RV(funaudiochat.runpod.pod#module:host)).
   returned: always
   type: list
   elements: dict
@@ -97,6 +104,7 @@ def run(rp):
             continue
         summary = _pods.summarize(pod, p["ssh_private_port"])
         summary["ssh_common_args"] = _ssh.ssh_common_args(summary["id"], p["known_hosts_file"])
+        summary["host"] = _pods.host_entry(summary, summary["ssh_common_args"])
         selected.append(summary)
     selected.sort(key=lambda item: (item["name"] or "", item["id"]))
     # A pod stopped and started elsewhere (its idle stop, the console) has new host keys.

@@ -6,7 +6,7 @@ import subprocess
 
 import yaml
 
-from tests.helpers import ANSIBLE_BIN, ansible_env, unwrap_unsafe
+from tests.helpers import ANSIBLE_BIN, ansible_env, run_module, unwrap_unsafe
 
 
 def inventory(tmp_path, config, env=None, extra_args=()):
@@ -168,3 +168,27 @@ def test_templated_api_key(sdk, sandbox, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert list(data["_meta"]["hostvars"]) == ["fac-a"]
     assert sandbox.api_key not in proc.stdout
+
+
+def test_the_pod_modules_host_is_the_inventory_plugins_host(sdk, tmp_path):
+    # A playbook that makes a pod adds it with the module's host entry (deploy.yml, prefetch.yml, status.yml);
+    # a later run finds it with the inventory plugin: both must be the same host, variables and SSH options alike.
+    made = run_module("pod", {
+        "name": "fac-solo", "gpu": "A40", "image": "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204",
+        "ports": ["22/tcp", "8000/http"], "env": {"HF_TOKEN": "hf_host_entry_secret"}})
+    assert made["changed"] is True, made
+    make(sdk, "fac-fleet-2")  # a fleet's pod: runpod_fleet is set
+    found = run_module("pod_info", {"name_prefix": "fac-"})
+    proc, data = inventory(tmp_path, {})
+    assert proc.returncode == 0, proc.stderr
+    hostvars = data["_meta"]["hostvars"]
+    for pod in found["pods"]:
+        entry = dict(pod["host"])
+        assert hostvars[entry.pop("name")] == entry
+    module_host = dict(run_module("pod", {
+        "name": "fac-solo", "gpu": "A40", "image": "runpod/pytorch:1.0.2-cu1281-torch280-ubuntu2204",
+        "ports": ["22/tcp", "8000/http"], "env": {"HF_TOKEN": "hf_host_entry_secret"}})["host"])
+    assert module_host.pop("name") == "fac-solo" and hostvars["fac-solo"] == module_host
+    assert hostvars["fac-fleet-2"]["runpod_fleet"] == "fac-fleet" and hostvars["fac-solo"]["runpod_fleet"] is None
+    assert module_host["ansible_ssh_common_args"].startswith("-o HostKeyAlias=runpod-%s " % module_host["runpod_id"])
+    assert "hf_host_entry_secret" not in json.dumps(found) + json.dumps(module_host)

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "models", "files", "volume_lock.py")
+SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "models", "files", "volume_lock.py")
 
 
 def lock(action, lock_dir, owner, *extra):
