@@ -77,8 +77,8 @@ def role_section(role):
             kind = option.get("type", "str")
             if kind == "list" and option.get("elements"):
                 kind = "list of %s" % option["elements"]
-            lines.append("| `%s` | %s | %s | %s |" % (name, kind, markdown(shown(option)),
-                                                       markdown(option.get("description", ""))))
+            meaning = markdown(option.get("description", ""))
+            lines.append("| `%s` | %s | %s | %s |" % (name, kind, markdown(shown(option)), meaning))
         lines.append("")
     return lines
 

@@ -207,7 +207,7 @@ options:
 notes:
   - Port mappings change when a pod is stopped and started again; use the returned RV(ssh_port) or the
     P(funaudiochat.runpod.pods#inventory) inventory plugin rather than a remembered port.
-  - Give RV(host) to M(ansible.builtin.add_host), as C(playbooks/deploy.yml) does: the pod is then the same host,
+  - Give RV(host) to M(ansible.builtin.add_host), as C(playbooks/deploy.yml) does; the pod is then the same host,
     with the same variables and host-key checks, as the inventory plugin makes of it.
   - When RunPod does not answer a create (timeout, dropped connection, 5xx), the module looks the pod up
     by name for up to 30 seconds and never sends a second create for it, so no duplicate is made; if the
@@ -338,7 +338,7 @@ gpu:
   type: str
 host:
   description:
-    - The host the pod is, as M(ansible.builtin.add_host) takes it (C(add_host: "{{ pod.host }}")), built by the same
+    - The host the pod is, as M(ansible.builtin.add_host) takes it as it is (see EXAMPLES), built by the same
       code as the P(funaudiochat.runpod.pods#inventory) inventory plugin's hosts (with its default
       C(hostvars_prefix) and C(ssh_user)).
     - C(name) (the pod's name), the pod's facts as C(runpod_id), C(runpod_name), C(runpod_fleet), C(runpod_status),
