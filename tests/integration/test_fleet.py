@@ -4,20 +4,24 @@ suite (about 9 minutes here): `make test-full` runs it; the fleet's pod stage (m
 smaller pod_count) is in test_fleet_pods.py, in `make test`.
 
 What operators rely on: the pods are made at once and named <fleet>-1..N; the front door on the first pod
-sends sessions to every pod's servers over their public ports (the sandbox publishes pods' ports on this
-machine's address, as RunPod does on a public IP, so one pod reaches another's); the report has a line for the
-fleet; the inventory plugin groups the fleet; a rolling re-provision takes one pod at a time out of the front
-door and puts it back after its spoken check, so a client talking in a loop meanwhile gets every turn
-answered.
+sends sessions to every pod's servers through their own front doors, by name at RunPod's HTTPS proxy (never
+by a public IP and port, which a resume changes); the report has a line for the fleet; the inventory plugin
+groups the fleet; a rolling re-provision takes one pod at a time out of the front door and puts it back after
+its spoken check, so a client talking in a loop meanwhile gets every turn answered; a pod stopped and resumed
+with no Ansible run is back in the front door by itself, and its old address gets no conversation.
 """
 
 import json
+import socket
 import subprocess
+import threading
+import time
 
 import pytest
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods, _probe, _s2s
 
 from tests.helpers import (ANSIBLE_BIN, REPO_ROOT, TalkingClient, ansible_env, door_key, fleet_inventory, made_pods, run_module,
-                           run_playbook, ssh, stats, task_results, unwrap_unsafe)
+                           run_playbook, sdk, ssh, stats, task_results, unwrap_unsafe)
 
 pytestmark = pytest.mark.slow
 
@@ -148,3 +152,69 @@ def test_a_rolling_reprovision_answers_every_turn_and_a_second_one_changes_nothi
 
     again, _err = run_playbook("playbooks/reprovision.yml", extra_vars=extra, env=stack.env(), inventory=inventory)[1:]
     assert all(stats(again, name)["changed"] == 0 for name in PODS), again["stats"]
+
+
+def test_a_fleet_pod_resumed_with_no_ansible_run_is_back_in_the_door_and_its_old_address_gets_nothing(fleet):
+    # RunPod gives a resumed pod new public ports, and the old ones may then be another customer's: here a
+    # listener of ours holds the old address of the pod's door. The fleet's front door must find the pod again by
+    # itself (by its name at RunPod's HTTPS proxy) and never send a conversation to the old address.
+    stack, _tmp, out, report, _outsider = fleet
+    runpod = sdk(stack)
+    pod_id = made_pods(out)[PODS[2]]["id"]
+    old_ip, old_port = _pods.public_ports(runpod.get_pod(pod_id))[8010]
+    runpod.stop_pod(pod_id)
+    stranger = socket.socket()
+    stranger.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    freed = time.monotonic()
+    while True:  # the stopped pod's container lets go of the port as it goes
+        try:
+            stranger.bind((old_ip, old_port))
+            break
+        except OSError:
+            assert time.monotonic() - freed < 60, "the stopped pod's port %s was not freed" % old_port
+            time.sleep(0.5)
+    stranger.listen(16)
+    stranger.settimeout(0.2)
+    reached = []
+    stop = threading.Event()
+
+    def count_arrivals():
+        while not stop.is_set():
+            try:
+                conn, peer = stranger.accept()
+                reached.append(peer)
+                conn.close()
+            except socket.timeout:
+                continue
+
+    watcher = threading.Thread(target=count_arrivals, daemon=True)
+    watcher.start()
+    try:
+        runpod.resume_pod(pod_id, 1)
+        resumed = time.monotonic()
+        url = front_door_of(report).split("?")[0] + "?server=%s.funaudiochat" % PODS[2]
+        key = door_key(stack, FLEET)
+        pcm = _s2s.decode_opus(_probe.ogg_opus())
+        last = None
+        while True:
+            try:
+                answer = _s2s.converse(url, pcm, expect=_probe.EXPECT, connect_timeout=5, reply_timeout=30, door_key=key)
+                if not answer["failures"]:
+                    break
+                last = answer["failures"]
+            except _s2s.S2SError as exc:
+                last = str(exc)
+            assert time.monotonic() - resumed < 300, "not back in the front door 5 minutes after the resume: %s" % last
+            time.sleep(1)
+        print("fleet pod resumed -> answered through the front door by name, no Ansible run: %.1f s"
+              % (time.monotonic() - resumed))
+        assert _pods.public_ports(runpod.get_pod(pod_id))[8010] != (old_ip, old_port)
+        # Conversations through the door, to that pod by name and to any server: all answered, none at the old address.
+        for target in (url, front_door_of(report), url):
+            answer = _s2s.converse(target, pcm, expect=_probe.EXPECT, connect_timeout=5, reply_timeout=60, door_key=key)
+            assert answer["failures"] == [], answer["failures"]
+    finally:
+        stop.set()
+        watcher.join()
+        stranger.close()
+    assert reached == [], "conversations went to the pod's old address: %s" % reached

@@ -15,9 +15,10 @@ def test_pod_info_filters_and_shapes_like_pod(sandbox):
 
     running_fac = run_module("pod_info", dict(name_prefix="fac-", status=["RUNNING"]))
     assert [p["name"] for p in running_fac["pods"]] == ["fac-a"]
-    # The same shape as the pod module's, plus the SSH options it returns beside it (the same host-key policy).
+    # The same shape as the pod module's, plus what it returns beside it: the SSH options (the same host-key policy)
+    # and the host the pod is (the same entry, but for the uptime-free facts it holds).
     assert running_fac["pods"][0] == made["pod"] | {"uptime_seconds": running_fac["pods"][0]["uptime_seconds"],
-                                                    "ssh_common_args": made["ssh_common_args"]}
+                                                    "ssh_common_args": made["ssh_common_args"], "host": made["host"]}
 
     by_id = run_module("pod_info", dict(id=made["id"]), check=True)
     assert [p["id"] for p in by_id["pods"]] == [made["id"]]
