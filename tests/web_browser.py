@@ -57,15 +57,26 @@ def _driver(wav, proxy=None, insecure_origin=None):
     return driver, profile
 
 
-def talk(url, wav, proxy=None, insecure_origin=None, screenshot=None, speak_seconds=4.0, reply_timeout=60):
+def talk(url, wav, proxy=None, insecure_origin=None, screenshot=None, speak_seconds=4.0, reply_timeout=60,
+         credentials=None):
     """Open the page, click what a person clicks (开始连接, which connects as upstream's page does, then Pause
     after speaking), wait for the reply; returns what the page shows: secure context, socket state, text, reply
-    and microphone seconds."""
+    and microphone seconds.
+
+    ``credentials`` (name, password): the answer a person types when the browser asks for HTTP basic auth. The
+    browser learns them from the URL of a first visit, then opens ``url`` itself, as after a typed answer (a page
+    whose own URL carries them would have its workers' requests refused: Chromium blocks subresource URLs with
+    credentials in them)."""
     from selenium.webdriver.common.by import By  # pylint: disable=import-outside-toplevel
     from selenium.webdriver.support.ui import WebDriverWait  # pylint: disable=import-outside-toplevel
     driver, profile = _driver(wav, proxy, insecure_origin)
     seen = {}
     try:
+        if credentials:
+            parts = urllib.parse.urlsplit(url)
+            driver.get(parts._replace(netloc="%s:%s@%s" % (urllib.parse.quote(credentials[0], safe=""),
+                                                           urllib.parse.quote(credentials[1], safe=""),
+                                                           parts.netloc)).geturl())
         driver.get(url)
         seen["title"] = driver.title
         seen["secure"] = driver.execute_script("return window.isSecureContext")

@@ -7,10 +7,11 @@ users rely on: deploy.yml publishes SSH's port and the front door's only, starts
 on loopback with its own log and output directory, checks and talks to every one through the front door by
 name, and to all of them at once, and the report says so; through the front door each conversation with the
 door's key gets a server of its own and a whole reply, one more waits for a free server, one more than the queue
-holds gets "busy", and with no server up the answer says so, while a stranger without the key gets HTTP 401 and
-no queue slot; fewer servers asked for later removes the extra ones.
+holds gets "busy", and with no server up the answer says so, while a stranger without the key (or a team member's
+name and password) gets HTTP 401 and no queue slot; fewer servers asked for later removes the extra ones.
 """
 
+import base64
 import json
 import threading
 import time
@@ -26,6 +27,8 @@ from tests.helpers import door_key, made_pods, question, run_module, run_playboo
 
 HOME = "/workspace/funaudiochat"
 NAME = "fac-servers"
+# A team member with a name and a password (front_door_users: HTTP basic auth beside the key).
+USER, PASSWORD = "bob", "a long enough password"
 # Sessions waiting in the front door's queue: qcur of the backend, from HAProxy's admin socket ("show stat" CSV).
 QUEUED = """python3 -c '
 import socket
@@ -49,12 +52,17 @@ def deploy(stack, tmp_path, tags=None, **extra):
     env = stack.env()
     report = tmp_path / "report.json"
     env["FUNAUDIOCHAT_S2S_REPORT"] = str(report)
+    extra.setdefault("front_door_users", [{"name": USER, "password": PASSWORD}])
     extra_vars = stack.deploy_vars(pod_name=NAME, gpu="H100-SXM", volume_gb=20, **extra)
     rc, out, err = run_playbook("playbooks/deploy.yml", extra_vars=extra_vars, env=env, tags=tags)
     failed = [(name, result.get("msg") or result) for host in ("localhost", NAME)
               for name, result in task_results(out, host) if result.get("failed")]
     assert rc == 0, (failed, err[-3000:])
     return out, json.loads(report.read_text())[NAME]
+
+
+def basic_auth(user, password):
+    return "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
 
 
 def spoken_turn(ws):
@@ -199,16 +207,21 @@ def test_a_pod_runs_one_server_per_28_gb_and_each_holds_a_conversation(sandbox_s
             while json.loads(on_pod("cat %s/idle-stop.state.json" % HOME) or "{}").get("door_conversations", 0) < 2:
                 assert time.monotonic() < deadline, on_pod("cat %s/idle-stop.state.json" % HOME)
                 time.sleep(0.5)
-            # A stranger (no key, a wrong one, or a made-up cookie) is refused at the door: no queue slot taken.
-            for headers in ({}, {"Authorization": "Bearer " + "x" * 32}, {"Cookie": "fac_key=" + key[::-1]}):
+            # A stranger (no key, a wrong one, a made-up cookie, a user's name with a wrong password) is refused at
+            # the door: no queue slot taken.
+            for headers in ({}, {"Authorization": "Bearer " + "x" * 32}, {"Cookie": "fac_key=" + key[::-1]},
+                            {"Authorization": basic_auth(USER, PASSWORD[:-1])}):
                 with pytest.raises(InvalidStatus) as refused:
                     connect(door, open_timeout=10, additional_headers=headers)
                 assert refused.value.response.status_code == 401, headers
+                assert refused.value.response.headers["WWW-Authenticate"] == 'Basic realm="funaudiochat"'
                 assert on_pod(QUEUED).strip() == "1"
-            with pytest.raises(InvalidStatus) as busy:
-                connect(door, open_timeout=10, additional_headers=auth)
-            assert busy.value.response.status_code == 503
-            assert b"All Fun-Audio-Chat servers are busy" in busy.value.response.body
+            # The key, or a user's name and password, passes the lock (and finds every server busy).
+            for headers in (auth, {"Authorization": basic_auth(USER, PASSWORD)}):
+                with pytest.raises(InvalidStatus) as busy:
+                    connect(door, open_timeout=10, additional_headers=headers)
+                assert busy.value.response.status_code == 503
+                assert b"All Fun-Audio-Chat servers are busy" in busy.value.response.body
         waiting.join(timeout=60)
 
         # No server up: said at once.

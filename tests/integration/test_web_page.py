@@ -5,10 +5,13 @@ What a person who was sent the link relies on: the report names one https:// lin
 the front door's key; opened in a real browser (headless Chromium) through RunPod's HTTPS proxy (the sandbox's),
 it logs the browser in (a cookie) and opens the page, a secure context, so the microphone is given; clicking
 开始连接, Connect and Pause after speaking sends the spoken question as Opus, and the reply comes back as audio the
-page decodes, with its text. The same page without the link is refused (HTTP 401). A build that cannot happen
+page decodes, with its text. The same page without the link is refused (HTTP 401). A team member given a name
+and a password (front_door_users) opens the page with them instead, in the same browser, and talks; the pod
+keeps their hash only, and neither is in any log or output. A build that cannot happen
 fails the run in one line, and the next run builds it.
 """
 
+import base64
 import json
 import os
 import re
@@ -31,11 +34,16 @@ SCREENSHOT = os.path.join(REPO_ROOT, "tests", "output", "web-page.png")
 pytestmark = pytest.mark.slow
 
 
-def deploy(stack, tmp_path, tags=None, **extra):
+# A team member who prefers a name and a password to the owner's link (front_door_users: HTTP basic auth).
+USER, PASSWORD = "alice", "correct horse battery"
+
+
+def deploy(stack, tmp_path, tags=None, diff=False, **extra):
     env = stack.env()
     report = tmp_path / "report.json"
     env["FUNAUDIOCHAT_S2S_REPORT"] = str(report)
-    rc, out, err = run_playbook("playbooks/deploy.yml", env=env, tags=tags,
+    extra.setdefault("front_door_users", [{"name": USER, "password": PASSWORD}])
+    rc, out, err = run_playbook("playbooks/deploy.yml", env=env, tags=tags, diff=diff,
                                 extra_vars=stack.deploy_vars(pod_name=NAME, gpu="A40", volume_gb=20, **extra))
     return rc, out, err, (json.loads(report.read_text()).get(NAME) if report.exists() else None)
 
@@ -99,6 +107,35 @@ def test_the_report_links_a_page_that_talks_in_a_real_browser(sandbox_stack, tmp
                                                   on_pod("cat %s/logs/server.log" % HOME))]
     assert len(heard) >= 3 and min(heard) >= 1.0, heard
 
+    # A user's name and password open the door too (HTTP basic auth): without them, a Basic challenge, so a browser
+    # asks; a wrong password is refused. In Chromium, the page and its websocket carry them and the page talks.
+    def get(url, authorization=None):
+        request = urllib.request.Request(url, headers={"Authorization": authorization} if authorization else {})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.headers
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers
+
+    def basic(user, password):
+        return "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+
+    status, headers = get(plain)
+    assert status == 401 and headers["WWW-Authenticate"] == 'Basic realm="funaudiochat"', (status, dict(headers))
+    assert get(plain, basic(USER, PASSWORD))[0] == 200
+    assert get(plain, basic(USER, PASSWORD + "x"))[0] == 401
+    assert get(plain, basic("mallory", PASSWORD))[0] == 401
+    seen = web_browser.talk(https, wav, proxy=stack.env()["SANDBOX_HTTPS_PROXY"], credentials=(USER, PASSWORD))
+    assert "Paris" in seen["text"] and seen["error"] == "" and seen["reply_seconds"] >= 1.0, seen
+    # The pod keeps a hash, not the password, in a root-only file; neither is in a log.
+    config = on_pod("stat -c '%%a %%U' %s/front-door/haproxy.cfg && grep -E '^ +user ' %s/front-door/haproxy.cfg"
+                    % (HOME, HOME)).split("\n")
+    assert config[0] == "600 root", config
+    assert re.match(r"^ +user alice password \$6\$[0-9a-f]{16}\$[./0-9A-Za-z]{86}$", config[1]), config
+    user_hash = config[1].split()[-1]
+    logs = on_pod("cat %s/logs/*.log" % HOME)
+    assert PASSWORD not in logs and user_hash not in logs
+
     # No build without npm's registry (and no npm cache: a new container disk): one line that says what to do;
     # the next run builds it again.
     on_pod("rm -rf %s/front-door/web /root/.npm" % HOME)
@@ -109,6 +146,11 @@ def test_the_report_links_a_page_that_talks_in_a_real_browser(sandbox_stack, tmp
                                                      % HOME), failed
     assert "ECONNREFUSED 127.0.0.1:9" in failed[0] and "set front_door_web: false" in failed[0], failed
     assert "\n" not in failed[0].strip(), failed
-    rc, out, err, _report = deploy(stack, tmp_path, tags="pod,front_door")
+    rc, out, err, _report = deploy(stack, tmp_path, tags="pod,front_door", diff=True)
     assert rc == 0, problems(out, err)
     assert on_pod("readlink %s/front-door/web/current" % HOME).strip() == build
+    # The users' password and hash in no output, --diff included; the same users change nothing.
+    shown = json.dumps(out) + err
+    assert PASSWORD not in shown and user_hash not in shown
+    assert [name for name, result in task_results(out, NAME) if result.get("changed")
+            and name.startswith(("Configure HAProxy", "Hash the basic"))] == [], task_results(out, NAME)
