@@ -83,6 +83,7 @@ ROLE_CASES = [
     ("server", dict(server_count=-1), "server role: a number is out of bounds"),
     ("front_door", dict(front_door_servers="127.0.0.1:8002"), "front_door_servers"),
     ("front_door", dict(front_door_max_queue=0), "front_door role: a number is out of bounds"),
+    ("front_door", dict(front_door_users="alice:hunter2hunter2"), "front_door_users"),
 ]
 
 PLAYBOOK_CASES = [
@@ -156,6 +157,25 @@ def test_a_role_refuses_a_bad_variable_before_any_task(tmp_path, role, variables
     else:  # types and choices: the argument spec, before any task
         assert "Validating arguments against arg spec" in out and option in out
         assert "changed=0" in out and "ok=0" in out
+
+
+@pytest.mark.parametrize("users", [[{"name": "al ice", "password": "a long enough secret"}],
+                                   [{"name": "alice", "password": "short-secret"[:11]}],
+                                   [{"name": "alice", "password": "two\nlines of a secret"}]], ids=["name", "short", "newline"])
+def test_a_bad_basic_auth_user_is_refused_in_one_line_that_shows_no_password(tmp_path, users):
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(textwrap.dedent("""\
+        - hosts: localhost
+          gather_facts: false
+          roles:
+            - role: funaudiochat.runpod.front_door
+              vars: %s
+        """ % json.dumps({"front_door_key": "k" * 32, "front_door_users": users})))
+    rc, out, _err = run_playbook(str(playbook), json_output=False, verbosity=3)
+    assert rc != 0
+    assert ("front_door role: each of front_door_users needs a name (letters, digits, . _ -) and a password of 12 or "
+            "more characters with no line break") in out
+    assert "changed=0" in out and users[0]["password"] not in out and "k" * 32 not in out
 
 
 @pytest.mark.parametrize("variables, words", PLAYBOOK_CASES, ids=[list(c[0])[0] for c in PLAYBOOK_CASES])
