@@ -13,35 +13,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import glob
-import os
-
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import load_extra_vars
-from ansible.module_utils.six import string_types
 
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _run_vars
-
-try:
-    import yaml
-except ImportError:  # pragma: no cover - ansible-core depends on PyYAML
-    yaml = None
-
-ROLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "roles")
-
-
-def role_options():
-    """Every option of every role of the collection, from their argument specs."""
-    names = set()
-    for path in glob.glob(os.path.join(ROLES, "*", "meta", "argument_specs.yml")):
-        try:
-            with open(path) as handle:
-                specs = (yaml.safe_load(handle) or {}).get("argument_specs") or {}
-        except (IOError, OSError, ValueError, AttributeError):
-            continue
-        for entry in specs.values():
-            names.update((entry or {}).get("options") or {})
-    return names
+from ansible_collections.funaudiochat.runpod.plugins.plugin_utils._role_files import role_options, run_var
 
 
 class ActionModule(ActionBase):
@@ -56,10 +32,7 @@ class ActionModule(ActionBase):
         # Wherever they were set: -e, an extra-vars file, the inventory's group_vars.
         for name in _run_vars.BY_NAME:
             if name in task_vars:
-                value = task_vars[name]
-                if isinstance(value, string_types) and "{{" in value:
-                    value = self._templar.template(value)
-                values[name] = value
+                values[name] = run_var(self._templar, task_vars, name)
         for line in _run_vars.unknown(given, set(_run_vars.BY_NAME) | role_options()):
             self._display.warning(line)
         problems = _run_vars.problems(values)

@@ -12,28 +12,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-
 from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.module_utils.six import string_types
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.funaudiochat.runpod.plugins.filter.server_layout import server_count, server_ports
 from ansible_collections.funaudiochat.runpod.plugins.module_utils import _plan
-
-try:
-    import yaml
-except ImportError:  # pragma: no cover - ansible-core depends on PyYAML
-    yaml = None
-
-ROLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "roles")
-
-
-def role_default(role, name):
-    """A role's literal default for ``name`` (roles/<role>/defaults/main.yml): what the role uses when nobody sets it."""
-    with open(os.path.join(ROLES, role, "defaults", "main.yml")) as handle:
-        return (yaml.safe_load(handle) or {})[name]
+from ansible_collections.funaudiochat.runpod.plugins.plugin_utils._role_files import role_default, run_var
 
 
 class ActionModule(ActionBase):
@@ -41,12 +26,7 @@ class ActionModule(ActionBase):
     _VALID_ARGS = frozenset()
 
     def _var(self, task_vars, name, default=None):
-        if name not in task_vars:
-            return default
-        value = task_vars[name]
-        if isinstance(value, string_types) and "{{" in value:
-            value = self._templar.template(value)
-        return value
+        return run_var(self._templar, task_vars, name, default)
 
     def _option(self, task_vars, role, name):
         """A role option as the run sets it, else the role's default."""
@@ -90,8 +70,7 @@ class ActionModule(ActionBase):
                                          module_args={"name_prefix": fleet + "-"})
             if found.get("failed"):
                 return dict(result, failed=True, msg=found.get("msg"))
-            leaving = _plan.fleet_extra(found.get("pods"), fleet, names)
-            extra = [{"name": pod["name"], "id": pod["id"]} for pod in found.get("pods") or [] if pod["name"] in leaving]
+            extra = _plan.fleet_extra(found.get("pods"), fleet, names)
             fleet_size = len([pod for pod in found.get("pods") or [] if pod.get("fleet") == fleet])
         plan = {
             "fac_fleet": fleet,

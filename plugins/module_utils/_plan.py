@@ -62,5 +62,8 @@ def biggest_gpu_gb(gpus):
 
 
 def fleet_extra(found_pods, fleet, names):
-    """The fleet's pods a smaller ``pod_count`` leaves out: pods of ``fleet`` (by name) not in ``names``."""
-    return sorted(set(pod["name"] for pod in found_pods or [] if pod.get("fleet") == fleet and pod["name"] not in names))
+    """The fleet's pods a smaller ``pod_count`` leaves out, as [{name, id}] by name: pods of ``fleet`` (``pod_info``'s
+    ``pods``) whose name is not in ``names``; two pods of one name are both listed."""
+    return [{"name": pod["name"], "id": pod.get("id")}
+            for pod in sorted(found_pods or [], key=lambda pod: (pod["name"], pod.get("id") or ""))
+            if pod.get("fleet") == fleet and pod["name"] not in names]

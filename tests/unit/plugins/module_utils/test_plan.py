@@ -37,7 +37,10 @@ def test_the_server_count_follows_the_biggest_gpu_type_the_pod_may_get():
 
 
 def test_a_smaller_fleet_leaves_out_its_highest_pods_and_never_a_pod_of_another_name():
-    found = [{"name": "fac-1", "fleet": "fac"}, {"name": "fac-3", "fleet": "fac"}, {"name": "fac-3", "fleet": "fac"},
-             {"name": "fac-x", "fleet": None}, {"name": "fac-big-4", "fleet": "fac-big"}]
-    assert _plan.fleet_extra(found, "fac", ["fac-1", "fac-2"]) == ["fac-3"]
-    assert _plan.fleet_extra(found, "fac", ["fac-1", "fac-2", "fac-3"]) == []
+    found = [{"name": "fac-4", "id": "d", "fleet": "fac"}, {"name": "fac-1", "id": "a", "fleet": "fac"},
+             {"name": "fac-3", "id": "c", "fleet": "fac"}, {"name": "fac-3", "id": "b", "fleet": "fac"},
+             {"name": "fac-x", "id": "x", "fleet": None}, {"name": "fac-big-4", "id": "y", "fleet": "fac-big"}]
+    # Both pods of one name leave (a duplicate the fleet must not keep); others' pods are never named.
+    assert _plan.fleet_extra(found, "fac", ["fac-1", "fac-2"]) == [
+        {"name": "fac-3", "id": "b"}, {"name": "fac-3", "id": "c"}, {"name": "fac-4", "id": "d"}]
+    assert _plan.fleet_extra(found, "fac", ["fac-1", "fac-2", "fac-3", "fac-4"]) == []
