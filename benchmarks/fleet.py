@@ -10,7 +10,10 @@ Prints:
 * rolling re-provision time per pod: `reprovision.yml` over the 4 pods with a changed server environment
   (every pod's servers restart, one pod at a time: drained at the front door, re-provisioned, asked the
   spoken question, put back), its wall time over 4; and that over an unchanged re-provision of one pod, which
-  is the least a pod's turn costs.
+  is the least a pod's turn costs;
+* a fleet pod stopped and resumed through the plain SDK, with no Ansible run: seconds from the resume until it
+  answers the spoken question through the fleet's front door, asked for by name (``?server=<pod>.funaudiochat``).
+  The front door finds it again by its name at RunPod's HTTPS proxy, which a resume keeps.
 """
 
 import json
@@ -19,6 +22,9 @@ import shutil
 import subprocess
 import time
 
+from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods
+
+from tests.helpers import answered_at, door_key, sdk
 from tests.sandbox.control import REPO_ROOT
 
 from benchmarks._common import BIN, on_a_sandbox_stack
@@ -68,8 +74,24 @@ def _measure(stack, env, tmp):
         return _run([playbook, "-i", _inventory(tmp, fleet), "playbooks/reprovision.yml", "-e", json.dumps(extra)],
                     env)
 
+    resumed = _resume_back_in_door(stack)
     rolled = reprovision(FLEET, server_environment={"BENCH_ROLL": "1"})
     unchanged = reprovision(SINGLE)
     print("reprovision.yml rolling over %d pods with their servers restarted: %.1fs, %.1fs per pod; an unchanged "
           "pod's turn %.1fs: per pod / unchanged = %.2f" % (COUNT, rolled, rolled / COUNT, unchanged,
                                                             rolled / COUNT / unchanged))
+    print("fleet pod stopped and resumed with no Ansible run: back in the front door (answered by name) %.1fs after "
+          "the resume" % resumed)
+
+
+def _resume_back_in_door(stack):
+    """Seconds from the plain SDK's resume of the fleet's last pod until the fleet's front door (on its first pod,
+    over its TCP port) has it answer the spoken question by name."""
+    runpod = sdk(stack)
+    pods = {pod["name"]: pod for pod in runpod.get_pods()}
+    last = "%s-%d" % (FLEET, COUNT)
+    runpod.stop_pod(pods[last]["id"])
+    runpod.resume_pod(pods[last]["id"], 1)
+    door = _pods.public_ports(runpod.get_pod(pods[FLEET + "-1"]["id"]))[8010]
+    url = "ws://%s:%s/api/chat?server=%s.funaudiochat" % (door + (last,))
+    return answered_at(url, door_key(stack, FLEET), timeout=600, what="the resumed %s, through the front door" % last)

@@ -230,25 +230,36 @@ def answered_by_itself(runpod, pod_id, timeout=180, key=None):
     ``runpod``: the SDK with its key set. Nothing logs in to the pod: the question goes over the websocket only.
     """
     private_port = 8010 if key else 8002
+    from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods  # pylint: disable=import-outside-toplevel
+
+    def url():
+        pod = runpod.get_pod(pod_id)
+        ports = _pods.public_ports(pod) if pod and pod.get("runtime") else {}
+        return "ws://%s:%s/api/chat" % ports[private_port] if private_port in ports else None
+    return answered_at(url, key, timeout, "pod %s" % pod_id)
+
+
+def answered_at(url, key=None, timeout=300, what=None):
+    """Seconds until the shipped spoken question gets its answer at ``url`` (a websocket URL, or a function giving
+    one, or None while there is none yet), asked again every half second; fails after ``timeout`` s."""
     # pylint: disable=import-outside-toplevel
-    from ansible_collections.funaudiochat.runpod.plugins.module_utils import _pods, _probe, _s2s
+    from ansible_collections.funaudiochat.runpod.plugins.module_utils import _probe, _s2s
     started = time.monotonic()
     pcm = _s2s.decode_opus(_probe.ogg_opus())
     last = None
     while time.monotonic() - started < timeout:
-        pod = runpod.get_pod(pod_id)
-        ports = _pods.public_ports(pod) if pod and pod.get("runtime") else {}
-        if private_port in ports:
+        target = url() if callable(url) else url
+        if target:
             try:
-                result = _s2s.converse("ws://%s:%s/api/chat" % ports[private_port], pcm, expect=_probe.EXPECT,
-                                       connect_timeout=5, reply_timeout=30, door_key=key)
+                result = _s2s.converse(target, pcm, expect=_probe.EXPECT, connect_timeout=5, reply_timeout=30,
+                                       door_key=key)
                 if not result["failures"]:
                     return time.monotonic() - started
                 last = result["failures"]
             except _s2s.S2SError as exc:
                 last = str(exc)
         time.sleep(0.5)
-    raise AssertionError("pod %s did not answer by itself within %ss: %s" % (pod_id, timeout, last))
+    raise AssertionError("%s did not answer within %ss: %s" % (what or url, timeout, last))
 
 
 def sdk(stack):
