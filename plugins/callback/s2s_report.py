@@ -34,6 +34,14 @@ description:
   - The CPU pod of C(playbooks/prefetch.yml), which fills a network volume before the GPU pod is made, gets
     a block saying what it did, how long it ran, what it cost and that it was terminated; the run then ends
     with one line of what it spent on CPU and on GPU time.
+  - Besides its time and its failures, a stage publishes what the report shows of it as one record per host, with
+    M(ansible.builtin.set_stats) (O(ansible.builtin.set_stats#module:per_host=true)) under the key
+    C(funaudiochat_report) - C(idle_stop) (C(minutes), C(max_hours); the server role), C(front_door) (C(url),
+    C(https_url), C(login_url), C(key_file), the controller's file that keeps the door's key; the verify role),
+    C(web_page) (C(url), C(tcp_url); the verify role once the page answered) and C(prefetch)
+    (C(playbooks/prefetch.yml)). The records of several tasks merge, so each stage adds its own keys. The report
+    reads nothing else of a playbook, so a user's own playbook that uses the roles gets the same report, and its
+    own tasks may publish these keys too.
   - Optionally writes the same as JSON to O(report_path).
   - Runs next to the stdout callback; enable it with C(callbacks_enabled).
 author:
@@ -82,6 +90,8 @@ DEPLOYMENT_ORDER = ("pod", "system_deps", "torch", "app", "models", "server", "f
 CHECK_FIELDS = ("url", "question", "transcript", "expect", "missing_words", "handshake_seconds",
                 "processing_seconds", "first_audio_seconds", "first_text_seconds", "last_reply_seconds",
                 "reply_audio_seconds", "reply_dbfs", "failures")
+# The set_stats key under which a stage publishes, per host, what the report shows of it.
+REPORT_RECORD = "funaudiochat_report"
 HOST_VARS = (("id", "runpod_id"), ("gpu", "runpod_gpu"), ("gpu_count", "runpod_gpu_count"),
              ("cost_per_hr", "runpod_cost_per_hr"), ("ssh_host", "ansible_host"), ("ssh_port", "ansible_port"))
 
@@ -215,11 +225,6 @@ class CallbackModule(CallbackBase):
         task = result._task  # pylint: disable=protected-access
         data = result._result  # pylint: disable=protected-access
         elapsed = self._elapsed(result)
-        prefetch = (data.get("ansible_facts") or {}).get("funaudiochat_prefetch")
-        if prefetch and outcome == "ok":  # prefetch.yml's summary of its CPU pod
-            prefetch = _plain(prefetch)
-            prefetch["failure"] = prefetch.get("failure") or None
-            self.prefetch[result._host.get_name()] = prefetch  # pylint: disable=protected-access
         stage = _stage(task)
         if stage is None:
             return
@@ -239,21 +244,32 @@ class CallbackModule(CallbackBase):
             entry["stopped_at"] = None  # a rescue block took over; a later failure sets it again
         if task.action in CHECK_ACTIONS and outcome != "skipped":
             self._record_check(entry, task, data, outcome == "failed")
-        facts = data.get("ansible_facts") or {}
-        https = facts.get("verify_front_door_https_url")
-        if https:  # the verify role's address of the front door through RunPod's HTTPS proxy
-            entry["front_door_https_url"] = _plain(https)
-        if facts.get("verify_front_door_login_url"):  # the verify role's login path (the key is never a fact)
-            entry["login"] = {"url": _plain(facts["verify_front_door_login_url"]),
-                              "key_file": _plain(facts.get("verify_front_door_key_store") or "")}
-        if facts.get("verify_web_page_tcp_url"):  # the verify role fetched the front door's web page
-            entry["web_page"] = {"url": _plain(facts.get("verify_web_page_url")) or None,
-                                 "tcp_url": _plain(facts["verify_web_page_tcp_url"]),
-                                 "login_url": (entry.get("login") or {}).get("url")}
-        if facts.get("server_idle_stop"):  # the server role's idle-stop watcher setting
-            setting = facts["server_idle_stop"]
-            entry["idle_stop"] = {"minutes": int(setting.get("minutes") or 0),
-                                  "max_hours": float(setting.get("max_hours") or 0)}
+
+    def _read_records(self, stats):
+        """Each pod's published record: what its stages asked to be reported (``set_stats``, per host, under
+        ``funaudiochat_report``; docs/report.md). Stats of several tasks merge, so each stage adds its own keys."""
+        for host, custom in sorted((getattr(stats, "custom", None) or {}).items()):
+            record = (custom or {}).get(REPORT_RECORD) if isinstance(custom, dict) else None
+            if host == "_run" or not isinstance(record, dict):
+                continue
+            record = _plain(record)
+            entry = self._entry(host)
+            door = record.get("front_door") if isinstance(record.get("front_door"), dict) else {}
+            entry["front_door_https_url"] = door.get("https_url") or None
+            if door.get("login_url"):  # the owner's link without its key, and the controller's file that keeps it
+                entry["login"] = {"url": door["login_url"], "key_file": door.get("key_file") or ""}
+            page = record.get("web_page") if isinstance(record.get("web_page"), dict) else {}
+            if page.get("tcp_url"):  # the front door served its web page
+                entry["web_page"] = {"url": page.get("url") or None, "tcp_url": page["tcp_url"],
+                                     "login_url": (entry.get("login") or {}).get("url")}
+            idle = record.get("idle_stop")
+            if isinstance(idle, dict):
+                entry["idle_stop"] = {"minutes": int(idle.get("minutes") or 0),
+                                      "max_hours": float(idle.get("max_hours") or 0)}
+            prefetch = record.get("prefetch")
+            if isinstance(prefetch, dict):  # prefetch.yml's CPU pod
+                prefetch["failure"] = prefetch.get("failure") or None
+                self.prefetch[host] = prefetch
 
     def _record_pod_task(self, task, data, outcome, elapsed):
         """The pod play runs on the controller; its time and result belong to the pods it makes.
@@ -307,7 +323,7 @@ class CallbackModule(CallbackBase):
         if "sessions" in task.args:  # conversations at once, through the front door
             sessions = data.get("sessions") or []
             entry["front_door"] = {
-                "url": data.get("url"), "https_url": entry["front_door_https_url"], "sessions": len(sessions),
+                "url": data.get("url"), "https_url": None, "sessions": len(sessions),
                 "answered": len([session for session in sessions if session.get("passed")]), "passed": not failed,
                 "failures": data.get("failures") or ([data.get("msg") or "the check failed"] if failed else [])}
             return
@@ -367,7 +383,7 @@ class CallbackModule(CallbackBase):
                     "cost_usd": None if cost is None else round(float(cost) * billed / 3600.0, 4)}
             item.update(check or dict((field, None) for field in CHECK_FIELDS))
             item["servers"] = entry["servers"]
-            item["front_door"] = entry["front_door"]
+            item["front_door"] = entry["front_door"] and dict(entry["front_door"], https_url=entry["front_door_https_url"])
             item["idle_stop"] = entry["idle_stop"]
             item["web_page"] = entry["web_page"]
             item["cost_per_day_usd"] = None if cost is None or prefetch is not None else round(float(cost) * 24, 2)
@@ -376,6 +392,7 @@ class CallbackModule(CallbackBase):
         return report
 
     def v2_playbook_on_stats(self, stats):
+        self._read_records(stats)
         report = self._report()
         if not report:
             return

@@ -166,6 +166,34 @@ def test_second_converge_changes_nothing(pod):
     assert pod.hub("GET", "stats")["bytes_sent"] == 0  # complete models are recognised, not fetched
 
 
+def test_a_users_own_play_of_the_roles_gets_the_report_and_changes_nothing(pod):
+    """Another repository's play listing the roles (docs/reuse.md) and asking its own question gets the same end-of-run
+    report as deploy.yml: the report shows what the roles published (idle stop, the owner's link), not what
+    the collection's playbooks know."""
+    key_file = os.path.join(pod.env["FUNAUDIOCHAT_SECRETS_DIR"], "fac-roles.door-key")
+    with open(key_file, encoding="utf-8") as handle:
+        key = handle.read().strip()
+    playbook = os.path.join(pod.tmp, "own.yml")
+    with open(playbook, "w", encoding="utf-8") as handle:
+        json.dump([{"name": "Our voice service", "hosts": "runpod", "gather_facts": False,
+                    "roles": ["funaudiochat.runpod.server", "funaudiochat.runpod.front_door", "funaudiochat.runpod.verify"],
+                    "tasks": [{"name": "Ask our question", "delegate_to": "localhost",
+                               "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+                               "funaudiochat.runpod.s2s_check": {"url": "{{ verify_ws_url }}",
+                                                                 "door_key": "{{ front_door_key }}"}}]}], handle)
+    # runpod_id: the pod's id, as the inventory plugin gives it, names its address at RunPod's HTTPS proxy.
+    extra = dict(pod.stack.role_vars(), front_door_key=key, verify_door_key_store=key_file, runpod_id=pod.id)
+    rc, out, err = run_playbook(playbook, extra_vars=extra, inventory=pod.inventory, env=pod.env)
+    ok(rc, out, err)
+    assert changed_tasks(out) == []
+    report = out["report_text"]
+    assert "fac-roles: PASSED  ws://" in report, report
+    stages = [line for line in report.splitlines() if line.startswith("  stages: ")]
+    assert stages and all(stage in stages[0] for stage in ("server", "front door", "verify")), report
+    assert "  idle stop: the pod stops itself after " in report, report
+    assert "  talk in a browser: https://%s-8000.proxy.runpod.net/login?key=%s (the owner's link" % (pod.id, key) in report
+
+
 def test_supervisor_restarts_a_killed_server(pod):
     before = pod.sh("supervisorctl pid funaudiochat").stdout.strip()
     assert before.isdigit()

@@ -1,4 +1,5 @@
-"""The s2s_report callback: one block per host after the recap, a failed check fails the run."""
+"""The s2s_report callback: one block per host after the recap, a failed check fails the run, and what a
+playbook's tasks publish for it (set_stats) is shown."""
 
 import json
 
@@ -46,3 +47,43 @@ def test_says_nothing_when_no_check_ran(tmp_path):
                                          "tasks": [{"name": "Ping", "ansible.builtin.ping": {}}]}]))
     rc, out, _err = run_playbook(str(playbook), json_output=False, env={"ANSIBLE_STDOUT_CALLBACK": "default"})
     assert rc == 0 and "FUN-AUDIO-CHAT REPORT" not in out
+
+
+def test_a_users_own_playbook_gets_what_its_tasks_publish_in_the_record(standin, tmp_path):
+    """The report reads one published record per host (set_stats, funaudiochat_report), whichever playbook wrote it."""
+    server = standin()
+    server.wait_for_line(READY)
+    key_file = tmp_path / "fac-own.door-key"
+    key_file.write_text("K3y0fTheDoor\n")
+    login = "https://abc123-8000.proxy.runpod.net/login"
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"fac-own": {"s2s_port": server.port}},
+                                                 "vars": {"ansible_connection": "local"}}}))
+    playbook = tmp_path / "own.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "name": "A user's own play", "hosts": "all", "gather_facts": False,
+        "tasks": [
+            # Two tasks publish apart, as two stages do: the records merge.
+            {"name": "Publish the idle stop", "ansible.builtin.set_stats": {
+                "data": {"funaudiochat_report": {"idle_stop": {"minutes": 15, "max_hours": 0}}}, "per_host": True}},
+            {"name": "Publish the door", "ansible.builtin.set_stats": {"per_host": True, "data": {"funaudiochat_report": {
+                "front_door": {"url": "ws://203.0.113.7:40100/api/chat",
+                               "https_url": "wss://abc123-8000.proxy.runpod.net/api/chat",
+                               "login_url": login, "key_file": str(key_file)},
+                "web_page": {"url": "https://abc123-8000.proxy.runpod.net/", "tcp_url": "http://203.0.113.7:40100/"}}}}},
+            {"name": "Ask", "funaudiochat.runpod.s2s_check": {
+                "host": "127.0.0.1", "port": "{{ s2s_port }}", "reply_timeout": 10}}],
+    }]))
+    report = tmp_path / "report.json"
+    rc, out, _err = run_playbook(str(playbook), inventory=str(inventory), json_output=False,
+                                 env={"FUNAUDIOCHAT_S2S_REPORT": str(report), "ANSIBLE_STDOUT_CALLBACK": "default"})
+    assert rc == 0, out
+    block = out[out.index("FUN-AUDIO-CHAT REPORT"):]
+    assert "fac-own: PASSED  %s" % server.url in block
+    assert "  idle stop: the pod stops itself after 15 min without a conversation" in block
+    assert "  talk in a browser: %s?key=K3y0fTheDoor (the owner's link" % login in block
+    saved = json.loads(report.read_text())["fac-own"]
+    assert saved["idle_stop"] == {"minutes": 15, "max_hours": 0.0}
+    assert saved["web_page"] == {"url": "https://abc123-8000.proxy.runpod.net/", "tcp_url": "http://203.0.113.7:40100/",
+                                 "login_url": login}
+    assert "K3y0fTheDoor" not in report.read_text()  # the key is printed in the owner's link only, never saved
