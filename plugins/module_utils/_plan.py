@@ -11,8 +11,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-# The app's home on the pod's volume (the roles' funaudiochat_home, which every role's defaults follow).
-DEFAULT_HOME = "/workspace/funaudiochat"
+from ansible_collections.funaudiochat.runpod.plugins.module_utils._layout import DEFAULT_HOME
+
 DEFAULT_POD = "fac-1"
 DEFAULT_FLEET = "fac"
 DEFAULT_GPUS = ["A40", "L40S", "A6000"]

@@ -16,6 +16,8 @@ __metaclass__ = type
 import difflib
 import re
 
+from ansible_collections.funaudiochat.runpod.plugins.module_utils._layout import DEFAULT_HOME
+
 BOOLEANS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
 
 
@@ -184,7 +186,7 @@ VARIABLES = (
         table=False),
     Var("front_door_key_dir", "str", "`~/.config/funaudiochat.runpod`", "where the doors' keys are kept",
         table=False),
-    Var("funaudiochat_home", "str", "`/workspace/funaudiochat`", "the app's home on the pod's volume", table=False),
+    Var("funaudiochat_home", "str", "`%s`" % DEFAULT_HOME, "the app's home on the pod's volume", table=False),
 )
 
 BY_NAME = dict((var.name, var) for var in VARIABLES)
