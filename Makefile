@@ -69,6 +69,8 @@ molecule: venv system-deps
 
 lint: venv
 	$(BIN)/ansible-lint --profile production --offline
+	cd $(LINK) && PATH="$(abspath $(BIN)):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(abspath .collections)" \
+	    $(abspath $(BIN))/antsibull-docs lint-collection-docs --plugin-docs .
 
 sanity: venv
 	VENV=$(CURDIR)/$(VENV) bash scripts/ansible-test-sanity.sh

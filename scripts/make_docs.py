@@ -30,6 +30,7 @@ def run_vars():
 
 # Ansible's documentation markup (C(), O(), V(), P(), I(), B(), U(), L()) as Markdown.
 MARKUP = (
+    (re.compile(r"O\([a-z0-9_.]+#[a-z]+:(?:[a-z0-9_]+:)?([^()]*)\)"), r"`\1`"),  # another role's or plugin's option
     (re.compile(r"[COV]\(([^()]*(?:\([^()]*\)[^()]*)*)\)"), r"`\1`"),
     (re.compile(r"P\(([^()#]*)#[a-z]+\)"), r"`\1`"),
     (re.compile(r"I\(([^()]*)\)"), r"*\1*"),

@@ -17,7 +17,7 @@ description:
   - The pods of its fleet (C(runpod_fleet)) in the inventory group C(runpod) that answer over SSH, by name; a pod in
     no fleet is alone.
   - The pod whose front door is the fleet's - C(front_door_host) when set, else the fleet's first pod by name - and
-    that pod's own directory (M(funaudiochat.runpod.pod_home#filter) of its variables).
+    that pod's own directory (P(funaudiochat.runpod.pod_home#filter) of its variables).
   - Whether this pod installs the shared part (torch, the app, the models) - a pod alone on its volume does; of the
     pods of the play's batch that mount one network volume (C(runpod_network_volume_id)), the first by name does,
     and the others use its install.
