@@ -7,7 +7,6 @@ the playbooks and roles check.
     python scripts/make_docs.py --check  # exit 1 when it is not current
 """
 
-import importlib.util
 import os
 import re
 import sys
@@ -20,12 +19,12 @@ ROLES = ("system_deps", "torch", "app", "models", "server", "front_door", "verif
 
 
 def run_vars():
-    """plugins/module_utils/_run_vars.py, loaded from its file (it imports nothing of Ansible's)."""
-    spec = importlib.util.spec_from_file_location(
-        "_run_vars", os.path.join(ROOT, "plugins", "module_utils", "_run_vars.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """plugins/module_utils/_run_vars.py, imported as the collection's (make venv links it under .collections/)."""
+    collections = os.path.join(ROOT, ".collections")
+    if collections not in sys.path:
+        sys.path.insert(0, collections)
+    from ansible_collections.funaudiochat.runpod.plugins.module_utils import _run_vars  # pylint: disable=import-outside-toplevel
+    return _run_vars
 
 
 # Ansible's documentation markup (C(), O(), V(), P(), I(), B(), U(), L()) as Markdown.
