@@ -309,6 +309,8 @@ def test_the_output_dir_is_kept_bounded_by_age_and_size(pod):
     ok(rc, out, err)
     assert "funaudiochat-prune-output" in pod.sh("supervisorctl status").stdout
     out_dir = HOME + "/output"
+    # From an empty directory: earlier tests' spoken checks leave their own turns there.
+    pod.sh("find %s -type f -delete" % out_dir)
     pod.sh("touch -d '2 hours ago' %s/input/old_turn1_input.wav && "
            "head -c 700000 /dev/zero > %s/a_turn1_output_1.wav && touch -d '5 minutes ago' %s/a_turn1_output_1.wav && "
            "head -c 700000 /dev/zero > %s/b_turn2_output_2.wav" % ((out_dir,) * 4))
